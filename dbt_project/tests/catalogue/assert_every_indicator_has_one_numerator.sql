@@ -8,7 +8,10 @@ with terms as (
     group by indicator_code
 )
 
-select i.indicator_code, coalesce(t.n_numerator, 0) as n_numerator, coalesce(t.n_denominator, 0) as n_denominator
+select
+    i.indicator_code,
+    coalesce(t.n_numerator, 0) as n_numerator,
+    coalesce(t.n_denominator, 0) as n_denominator
 from {{ ref('indicators') }} as i
 left join terms as t on i.indicator_code = t.indicator_code
 where

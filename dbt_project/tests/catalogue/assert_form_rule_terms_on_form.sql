@@ -1,6 +1,9 @@
 -- Every element named in a form rule is on that form.
 with terms as (
-    select r.rule_code, r.form_code, unnest(string_split(r.left_terms || '+' || r.right_terms, '+')) as element_code
+    select
+        r.rule_code,
+        r.form_code,
+        unnest(string_split(r.left_terms || '+' || r.right_terms, '+')) as element_code
     from {{ ref('form_rules') }} as r
 )
 

@@ -1,6 +1,9 @@
 -- A target is stated in a unit of the same dimension as its indicator, except growth targets,
 -- which are percentages of growth.
-select t.target_code, t.target_unit_code, i.unit_code as indicator_unit_code
+select
+    t.target_code,
+    t.target_unit_code,
+    i.unit_code as indicator_unit_code
 from {{ ref('plan_targets') }} as t
 inner join {{ ref('indicators') }} as i on t.indicator_code = i.indicator_code
 inner join {{ ref('units') }} as tu on t.target_unit_code = tu.unit_code

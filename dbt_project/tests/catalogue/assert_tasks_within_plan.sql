@@ -1,12 +1,16 @@
 -- Task deadlines fall within the plan, and every task has a lead or responsible unit unless
 -- the seed lost them.
-select t.task_code, 'deadline outside plan' as problem
+select
+    t.task_code,
+    'deadline outside plan' as problem
 from {{ ref('plan_tasks') }} as t
 inner join {{ ref('plans') }} as p on t.plan_code = p.plan_code
 where t.deadline not between p.start_date and p.end_date
 union all
-select t.task_code, 'no units'
+select
+    t.task_code,
+    'no units' as problem
 from {{ ref('plan_tasks') }} as t
 where
     t.content_status <> 'units_missing_in_seed'
-    and t.task_code not in (select task_code from {{ ref('task_units') }})
+    and t.task_code not in (select tu.task_code from {{ ref('task_units') }} as tu)

@@ -1,0 +1,39 @@
+# Two commands for everything: `make run` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint manifest lock clean help
+
+help:
+	@echo "make run   - install if needed, load the catalogue and build the warehouse under var/"
+	@echo "make test  - install if needed, then run the whole test suite (lint, dbt, pytest)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ipwh run
+
+# The dbt manifest Dagster loads; tests and CI prepare it explicitly.
+manifest: $(STAMP)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration sources expectations reports tests
+	$(BIN)/sqlfluff lint dbt_project --disable-progress-bar
+
+test: $(STAMP) manifest lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+lock: $(STAMP)
+	@{ echo "# Exact versions for every machine: pip install -c constraints.txt -e '.[dev]'"; \
+	   echo "# Regenerate with: make lock"; \
+	   $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Expectations: Great Expectations suites and the quality rules that gate the returns."""

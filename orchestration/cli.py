@@ -1,0 +1,234 @@
+"""`ipwh`: the command line of the IP-plan warehouse. Messages are in Chinese for its users."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.settings import ConfigError, Settings
+from orchestration.warehouse import WarehouseUnavailable, query
+from sources.catalogue import CatalogueError, load
+
+app = typer.Typer(
+    help="知识产权规划监测数据仓库 (IP-plan monitoring warehouse).\n\n示例：ipwh run",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+catalogue_app = typer.Typer(
+    help="查看与校验目录（规划、目标、指标、报表、部门）。\n\n示例：ipwh catalogue plans", no_args_is_help=True
+)
+app.add_typer(catalogue_app, name="catalogue")
+
+# Piped or captured output gets a wide page so tables are not cut at 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def friendly(func: F) -> F:
+    """Turn the errors users can cause into one clear line and a non-zero exit, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            err.print(f"[red]配置错误：[/red]{exc}")
+            raise typer.Exit(2) from None
+        except (WarehouseUnavailable, CatalogueError) as exc:
+            err.print(f"[red]错误：[/red]{exc}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly
+def run() -> None:
+    """载入目录并构建仓库（Dagster 进程内运行主作业）。
+
+    示例：ipwh run
+    """
+    settings = Settings.from_env()
+    problems = load().problems()
+    if problems:
+        err.print("[red]目录校验未通过，未开始构建：[/red]")
+        for line in problems:
+            err.print(f"  - {line}")
+        raise typer.Exit(1)
+    out.print(f"仓库：{settings.warehouse}")
+    out.print("正在构建（dbt seed → 模型 → 测试，经 Dagster 运行）…")
+    from orchestration.runner import run_main_job
+
+    summary = run_main_job(settings)
+    out.print(f"已物化资产 {len(summary.materialized)} 个；通过检查 {summary.checks_passed} 项。")
+    if summary.checks_failed or summary.errors:
+        for name in summary.checks_failed:
+            err.print(f"[red]检查未通过：[/red]{name}")
+        for message in summary.errors:
+            err.print(f"[red]运行失败：[/red]{message}")
+        raise typer.Exit(1)
+    out.print("[green]完成。[/green] 查看规划与目标：ipwh catalogue plans")
+
+
+@app.command()
+@friendly
+def paths() -> None:
+    """显示仓库、收件箱、归档与发件箱的位置。
+
+    示例：IPWH_HOME=/data/ipwh ipwh paths
+    """
+    s = Settings.from_env()
+    table = Table("用途", "路径")
+    for label, value in (
+        ("数据根目录", s.home),
+        ("仓库 (DuckDB)", s.warehouse),
+        ("Dagster 实例", s.dagster_home),
+        ("收件箱", s.inbox),
+        ("归档", s.archive),
+        ("发件箱", s.outbox),
+    ):
+        table.add_row(label, str(value))
+    out.print(table)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "—"
+    text = format(value, "f") if hasattr(value, "as_tuple") else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@catalogue_app.command("plans")
+@friendly
+def catalogue_plans(
+    plan: Annotated[str | None, typer.Option("--plan", "-p", help="只显示该规划（编码），如 fz_14th")] = None,
+) -> None:
+    """列出仓库中的每个规划及其目标、基期、目标值与出处（读自已构建的仓库）。
+
+    示例：ipwh catalogue plans --plan fz_14th
+    """
+    settings = Settings.from_env()
+    known = set(load().plans)
+    if plan is not None and plan not in known:
+        raise CatalogueError(f"没有编码为 {plan!r} 的规划。可选：{'、'.join(sorted(known))}")
+    _, plans = query(
+        settings.warehouse,
+        "select plan_code, plan_title, doc_number, issuer, region_code, start_date, end_date "
+        "from catalogue.plans where ? is null or plan_code = ? order by start_date, plan_code",
+        [plan, plan],
+    )
+    _, targets = query(
+        settings.warehouse,
+        "select plan_code, target_no, indicator_name, indicator_name_status, target_kind_name, comparator, "
+        "target_value, target_unit_name, target_date, baseline_value, baseline_period, citation, target_value_status "
+        "from marts.dim_plan_targets where ? is null or plan_code = ? order by plan_code, target_no",
+        [plan, plan],
+    )
+    for code, title, doc_no, issuer, region, start, end in plans:
+        mine = [t for t in targets if t[0] == code]
+        table = Table(
+            title=f"{title}（{code}）",
+            caption=f"{issuer} {doc_no or '文号未见'} · 区划 {region} · {start} 至 {end}",
+            show_lines=False,
+        )
+        for column in ("序号", "指标", "目标类型", "目标", "基期", "目标日期", "出处"):
+            table.add_column(column, overflow="fold")
+        for _, no, name, name_status, kind_name, comparator, value, unit, date, base, base_period, cite, status in mine:
+            label = f"{name}（推断）" if name_status == "inferred" else name
+            if status == "unknown":
+                goal = "目标值未知"
+            elif value is None:
+                goal = kind_name or "—"
+            else:
+                goal = f"{comparator or ''}{_fmt(value)} {unit}"
+            baseline = (
+                f"{_fmt(base)}（{base_period}）"
+                if base is not None
+                else (f"基期 {base_period}" if base_period else "—")
+            )
+            table.add_row(str(no), label, kind_name or "—", goal, baseline, str(date), cite)
+        if not mine:
+            table.add_row("—", "（本规划无量化目标）", "—", "—", "—", "—", "—")
+        out.print(table)
+
+
+@catalogue_app.command("check")
+@friendly
+def catalogue_check() -> None:
+    """校验目录文件之间的引用与唯一性（不需要仓库，约一秒）。
+
+    示例：ipwh catalogue check
+    """
+    problems = load().problems()
+    if problems:
+        for line in problems:
+            err.print(f"[red]✗[/red] {line}")
+        raise typer.Exit(1)
+    out.print("[green]目录校验通过。[/green]")
+
+
+@catalogue_app.command("forms")
+@friendly
+def catalogue_forms() -> None:
+    """列出各报表：表号、报告期、报送期限与数据项数。
+
+    示例：ipwh catalogue forms
+    """
+    cat = load()
+    counts: dict[str, int] = {}
+    for row in cat.rows("form_elements"):
+        counts[row["form_code"]] = counts.get(row["form_code"], 0) + 1
+    period = {"month": "月报", "quarter": "季报", "year": "年报"}
+    table = Table("表号", "报表", "编码", "报告期", "期末后报送天数", "数据项")
+    for f in cat.rows("forms"):
+        table.add_row(
+            f["table_no"],
+            f["form_name"],
+            f["form_code"],
+            period[f["period_type"]],
+            f["due_days"],
+            str(counts.get(f["form_code"], 0)),
+        )
+    out.print(table)
+
+
+@catalogue_app.command("departments")
+@friendly
+def catalogue_departments(
+    region: Annotated[str | None, typer.Option("--region", "-r", help="区划代码，如 350102")] = None,
+) -> None:
+    """列出部门（报送单位与责任单位）。
+
+    示例：ipwh catalogue departments --region 350102
+    """
+    cat = load()
+    regions = {r["region_code"]: r["region_name"] for r in cat.rows("regions")}
+    if region is not None and region not in regions:
+        raise CatalogueError(f"区划代码 {region!r} 不在目录中（应为 6 位或 12 位代码，如 350102）。")
+    table = Table("编码", "名称", "区划", "报送数据")
+    for d in cat.rows("departments"):
+        if region is None or d["region_code"] == region:
+            table.add_row(
+                d["department_code"],
+                d["department_name"],
+                regions[d["region_code"]],
+                "是" if d["submits_data"] == "true" else "否",
+            )
+    out.print(table)
+
+
+def main() -> None:
+    app(prog_name="ipwh")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

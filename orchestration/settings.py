@@ -1,0 +1,79 @@
+"""Where the system reads and writes: one place, configurable by environment variables.
+
+Embedded default: everything under the repository's `var/` folder (DuckDB warehouse, Dagster
+instance storage, inbox, archive, outbox). `IPWH_HOME` moves the whole tree; `IPWH_WAREHOUSE`
+moves only the warehouse file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message is for the person who set it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse: Path
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = _path_setting(env, "IPWH_HOME", REPO_ROOT / "var")
+        warehouse = _path_setting(env, "IPWH_WAREHOUSE", home / "warehouse.duckdb")
+        if home.exists() and not home.is_dir():
+            raise ConfigError(f"IPWH_HOME 指向的 {home} 不是文件夹，请改为一个文件夹路径。")
+        if warehouse.exists() and warehouse.is_dir():
+            raise ConfigError(f"IPWH_WAREHOUSE 指向的 {warehouse} 是文件夹，应为 .duckdb 文件路径。")
+        if warehouse.suffix != ".duckdb":
+            raise ConfigError(f"IPWH_WAREHOUSE 应以 .duckdb 结尾，当前为 {warehouse}。")
+        return cls(home=home, warehouse=warehouse)
+
+    def ensure_dirs(self) -> None:
+        for folder in (self.home, self.dagster_home, self.inbox, self.archive, self.outbox):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        instance_yaml = self.dagster_home / "dagster.yaml"
+        if not instance_yaml.exists():
+            # Local runs send nothing anywhere.
+            instance_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+    def export(self) -> None:
+        """Make dbt and Dagster (which read the environment) use these paths."""
+        os.environ["IPWH_HOME"] = str(self.home)
+        os.environ["IPWH_WAREHOUSE"] = str(self.warehouse)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+
+
+def _path_setting(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if "\x00" in raw or raw.strip() != raw:
+        raise ConfigError(f"{name} 含有不可用的字符（空白或空字节）：{raw!r}")
+    return Path(raw).expanduser().resolve()

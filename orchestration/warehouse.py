@@ -1,0 +1,41 @@
+"""Read access to the DuckDB warehouse, with messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse cannot be read now; the message says why and what to do."""
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not path.exists():
+        raise WarehouseUnavailable(f"仓库文件 {path} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseUnavailable(f"仓库 {path} 正在被其他进程写入（可能有构建在运行），请稍后再试。") from exc
+        raise WarehouseUnavailable(f"无法打开仓库 {path}：{exc}") from exc
+    except duckdb.Error as exc:
+        raise WarehouseUnavailable(f"仓库文件 {path} 无法读取（可能已损坏或不是 DuckDB 文件）：{exc}") from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def query(path: Path, sql: str, params: list[object] | None = None) -> tuple[list[str], list[tuple]]:
+    with read_only(path) as con:
+        try:
+            cur = con.execute(sql, params or [])
+        except duckdb.CatalogException as exc:
+            raise WarehouseUnavailable(f"仓库中缺少所需的表（仓库可能未完整构建，请运行 `ipwh run`）：{exc}") from exc
+        columns = [d[0] for d in cur.description]
+        return columns, cur.fetchall()

@@ -1,0 +1,1 @@
+"""Reports: definitions and writer of the Excel returns to higher authorities."""

@@ -1,0 +1,1 @@
+"""Sources: the catalogue as Python sees it, and (with intake) departments' files."""

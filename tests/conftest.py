@@ -1,0 +1,41 @@
+"""Shared fixtures: a private var/ tree per test, and the seed documents when they are beside the repo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import REPO_ROOT, SEEDS_DIR
+from sources.catalogue import Catalogue
+
+SEED_DOCS = REPO_ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture
+def ipwh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "var"
+    monkeypatch.setenv("IPWH_HOME", str(home))
+    monkeypatch.delenv("IPWH_WAREHOUSE", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return Catalogue(SEEDS_DIR)
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A writable copy of the catalogue files, for malformed-input tests."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def seed_docs() -> Path:
+    if not SEED_DOCS.is_dir():
+        pytest.skip(f"seed documents not found at {SEED_DOCS}")
+    return SEED_DOCS

@@ -1,0 +1,105 @@
+"""The catalogue against the spec and the seeds: counts, figures, flags and citations."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sources.catalogue import Catalogue
+
+# Minimum number of targets per plan, from shared/spec/catalogue.md.
+SPEC_TARGET_COUNTS = {"fz_13th": 4, "fz_14th": 6, "gulou_demo": 16, "licheng_strong": 17, "fz_protection_zone": 12}
+
+
+def test_catalogue_is_consistent(catalogue: Catalogue) -> None:
+    assert catalogue.problems() == []
+
+
+@pytest.mark.parametrize(("plan", "minimum"), SPEC_TARGET_COUNTS.items())
+def test_target_counts_per_plan_meet_spec(catalogue: Catalogue, plan: str, minimum: int) -> None:
+    assert len(catalogue.targets_of(plan)) >= minimum
+
+
+def test_fz_14th_table_2_figures(catalogue: Catalogue) -> None:
+    rows = {t.target_no: t for t in catalogue.targets_of("fz_14th")}
+    expected = {1: ("25", "23.377"), 2: ("23000", "17159"), 3: ("40", "24.67"), 4: ("6", "5.29"),
+                5: ("10", "0"), 6: ("60", "48.22")}
+    for no, (target, baseline) in expected.items():
+        assert rows[no].value == Decimal(target)
+        assert rows[no].baseline_value == Decimal(baseline)
+        assert rows[no].citation.startswith("001_b5d4a5296c7b0b6a.txt, 表2")
+    assert rows[6].kind == "cumulative_min"
+    assert rows[6].baseline_period == "2016-2020"
+    assert catalogue.units[rows[6].unit_code].name == "亿元"
+
+
+def test_fz_13th_keeps_the_seeds_own_verdicts(catalogue: Catalogue) -> None:
+    rows = catalogue.rows("plan_targets")
+    verdicts = {r["target_no"]: (r["reported_actual"], r["reported_verdict"]) for r in rows if r["plan_code"] == "fz_13th"}
+    assert verdicts == {"1": ("23.377", "超额完成"), "2": ("24.67", "超额完成"), "3": ("194", "超额完成"),
+                        "4": ("255", "超额完成")}
+
+
+def test_per_10k_uses_registered_population(catalogue: Catalogue) -> None:
+    terms = {(r["indicator_code"], r["term_role"]): r["element_code"] for r in catalogue.rows("indicator_terms")}
+    assert terms[("invention_patents_per_10k", "denominator")] == "population_registered"
+    # 17,159 / 23.377 × 10⁴ ≈ 7.34 million: Fuzhou's registered, not resident, population.
+    implied = Decimal(17159) / Decimal("23.377") * 10000
+    assert Decimal("7330000") < implied < Decimal("7350000")
+
+
+def test_protection_zone_lost_targets_are_unknown_not_invented(catalogue: Catalogue) -> None:
+    rows = {t.target_no: t for t in catalogue.targets_of("fz_protection_zone")}
+    for no in range(3, 12):
+        assert rows[no].value is None and rows[no].value_status == "unknown" and rows[no].kind is None
+        assert rows[no].baseline_value is not None  # the 2023 figure survives in the notes
+    inferred = {no for no, t in rows.items() if t.name_status == "inferred"}
+    assert inferred == {7, 8, 10, 11}
+    assert rows[1].value == 26 and rows[1].baseline_value == 11
+    assert rows[12].kind == "annual_min" and rows[12].value == 100
+
+
+def test_gulou_tasks_and_sub_districts(catalogue: Catalogue) -> None:
+    tasks = [r for r in catalogue.rows("plan_tasks") if r["plan_code"] == "gulou_demo"]
+    assert len({r["task_group_no"] for r in tasks}) == 7
+    assert len(tasks) >= 26
+    assert {r["deadline"] for r in tasks} == {"2023-03-31", "2025-06-30"}
+    subs = [r for r in catalogue.rows("regions") if r["parent_code"] == "350102" and r["region_level"] == "subdistrict"]
+    assert sorted(r["region_name"] for r in subs) == sorted(
+        ["鼓东街道", "鼓西街道", "温泉街道", "东街街道", "南街街道", "安泰街道", "华大街道", "水部街道", "五凤街道", "洪山镇"]
+    )
+
+
+def test_fuzhou_has_13_county_level_units(catalogue: Catalogue) -> None:
+    counties = [r for r in catalogue.rows("regions") if r["parent_code"] == "350100"]
+    assert len(counties) == 13
+
+
+def _normalise(text: str) -> str:
+    # The seeds mix full- and half-width punctuation and wrap lines mid-word.
+    table = str.maketrans("（），：；", "(),:;")
+    return re.sub(r"\s+", "", text.translate(table))
+
+
+def test_target_texts_are_quoted_from_their_seed(catalogue: Catalogue, seed_docs: Path) -> None:
+    docs = {p.name: _normalise(p.read_text(encoding="utf-8")) for p in seed_docs.glob("*.txt")}
+    missing = []
+    for t in catalogue.targets:
+        # Quotes may elide with … and carry our annotations in 【】; every fragment stands in the seed.
+        for fragment in re.split(r"……|…|【[^】]*】", t.text):
+            fragment = _normalise(fragment).strip(",。")
+            if t.plan_code in ("fz_13th", "fz_14th"):
+                continue  # rows of 表1/表2 are quoted as "name (unit) value", checked by figure below
+            if fragment and fragment not in docs[t.seed_file]:
+                missing.append((t.code, fragment))
+    assert missing == []
+
+
+def test_table_figures_stand_in_seed_001(catalogue: Catalogue, seed_docs: Path) -> None:
+    doc = (seed_docs / "001_b5d4a5296c7b0b6a.txt").read_text(encoding="utf-8")
+    for t in catalogue.targets_of("fz_14th") + catalogue.targets_of("fz_13th"):
+        assert t.value is not None
+        assert format(t.value.normalize(), "f") in doc, t.code
