@@ -25,8 +25,14 @@ def test_target_counts_per_plan_meet_spec(catalogue: Catalogue, plan: str, minim
 
 def test_fz_14th_table_2_figures(catalogue: Catalogue) -> None:
     rows = {t.target_no: t for t in catalogue.targets_of("fz_14th")}
-    expected = {1: ("25", "23.377"), 2: ("23000", "17159"), 3: ("40", "24.67"), 4: ("6", "5.29"),
-                5: ("10", "0"), 6: ("60", "48.22")}
+    expected = {
+        1: ("25", "23.377"),
+        2: ("23000", "17159"),
+        3: ("40", "24.67"),
+        4: ("6", "5.29"),
+        5: ("10", "0"),
+        6: ("60", "48.22"),
+    }
     for no, (target, baseline) in expected.items():
         assert rows[no].value == Decimal(target)
         assert rows[no].baseline_value == Decimal(baseline)
@@ -38,9 +44,15 @@ def test_fz_14th_table_2_figures(catalogue: Catalogue) -> None:
 
 def test_fz_13th_keeps_the_seeds_own_verdicts(catalogue: Catalogue) -> None:
     rows = catalogue.rows("plan_targets")
-    verdicts = {r["target_no"]: (r["reported_actual"], r["reported_verdict"]) for r in rows if r["plan_code"] == "fz_13th"}
-    assert verdicts == {"1": ("23.377", "超额完成"), "2": ("24.67", "超额完成"), "3": ("194", "超额完成"),
-                        "4": ("255", "超额完成")}
+    verdicts = {
+        r["target_no"]: (r["reported_actual"], r["reported_verdict"]) for r in rows if r["plan_code"] == "fz_13th"
+    }
+    assert verdicts == {
+        "1": ("23.377", "超额完成"),
+        "2": ("24.67", "超额完成"),
+        "3": ("194", "超额完成"),
+        "4": ("255", "超额完成"),
+    }
 
 
 def test_per_10k_uses_registered_population(catalogue: Catalogue) -> None:
@@ -69,7 +81,18 @@ def test_gulou_tasks_and_sub_districts(catalogue: Catalogue) -> None:
     assert {r["deadline"] for r in tasks} == {"2023-03-31", "2025-06-30"}
     subs = [r for r in catalogue.rows("regions") if r["parent_code"] == "350102" and r["region_level"] == "subdistrict"]
     assert sorted(r["region_name"] for r in subs) == sorted(
-        ["鼓东街道", "鼓西街道", "温泉街道", "东街街道", "南街街道", "安泰街道", "华大街道", "水部街道", "五凤街道", "洪山镇"]
+        [
+            "鼓东街道",
+            "鼓西街道",
+            "温泉街道",
+            "东街街道",
+            "南街街道",
+            "安泰街道",
+            "华大街道",
+            "水部街道",
+            "五凤街道",
+            "洪山镇",
+        ]
     )
 
 

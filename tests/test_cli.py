@@ -11,8 +11,14 @@ from orchestration.cli import app
 
 runner = CliRunner()
 
-COMMANDS = [["run"], ["paths"], ["catalogue", "plans"], ["catalogue", "check"], ["catalogue", "forms"],
-            ["catalogue", "departments"]]
+COMMANDS = [
+    ["run"],
+    ["paths"],
+    ["catalogue", "plans"],
+    ["catalogue", "check"],
+    ["catalogue", "forms"],
+    ["catalogue", "departments"],
+]
 
 
 def test_help_lists_commands() -> None:

@@ -56,10 +56,15 @@ def test_targets_per_plan_in_the_warehouse(built: Settings) -> None:
 
 
 def test_decimal_types_are_exact(built: Settings) -> None:
-    _, rows = query(built.warehouse, "select data_type from information_schema.columns "
-                                     "where table_name = 'plan_targets' and column_name = 'target_value'")
+    _, rows = query(
+        built.warehouse,
+        "select data_type from information_schema.columns "
+        "where table_name = 'plan_targets' and column_name = 'target_value'",
+    )
     assert rows == [("DECIMAL(24,6)",)]
-    _, rows = query(built.warehouse, "select baseline_value from catalogue.plan_targets where target_code = 'fz_14th.01'")
+    _, rows = query(
+        built.warehouse, "select baseline_value from catalogue.plan_targets where target_code = 'fz_14th.01'"
+    )
     assert str(rows[0][0]) == "23.377000"
 
 
@@ -67,20 +72,33 @@ def test_plans_command_prints_targets_and_citations(built: Settings, monkeypatch
     monkeypatch.setenv("IPWH_HOME", str(built.home))
     result = CliRunner().invoke(app, ["catalogue", "plans"])
     assert result.exit_code == 0, result.output
-    for text in ("福州市“十四五”知识产权发展专项规划", "每万人口有效发明专利拥有量", "001_b5d4a5296c7b0b6a.txt",
-                 "表2 row 6", "目标值未知", "（推断）", "鲤城区实施福建省知识产权强区工程工作方案"):
+    for text in (
+        "福州市“十四五”知识产权发展专项规划",
+        "每万人口有效发明专利拥有量",
+        "001_b5d4a5296c7b0b6a.txt",
+        "表2 row 6",
+        "目标值未知",
+        "（推断）",
+        "鲤城区实施福建省知识产权强区工程工作方案",
+    ):
         assert text in result.output
 
 
 def test_locked_warehouse_gives_a_clear_message(built: Settings) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
             con = duckdb.connect({str(built.warehouse)!r})
             print("locked", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -119,8 +137,14 @@ def test_dbt_tests_fail_on_a_broken_catalogue(tmp_path: Path) -> None:
     targets.write_text(text, encoding="utf-8")
     env = {**os.environ, "IPWH_WAREHOUSE": str(tmp_path / "broken.duckdb")}
     dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run([str(dbt), "build", "--select", "plan_targets", "--profiles-dir", str(project)],
-                            cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(dbt), "build", "--select", "plan_targets", "--profiles-dir", str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0
     assert "relationships_plan_targets_indicator_code" in result.stdout
     assert "accepted_values_plan_targets_seed_file" in result.stdout
