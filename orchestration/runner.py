@@ -25,9 +25,9 @@ def run_main_job(settings: Settings) -> RunSummary:
     from orchestration.dbt import prepare_manifest
 
     prepare_manifest()
-    from orchestration.definitions import MAIN_JOB, build_definitions
+    # Imported after the manifest is fresh: the module builds the one Definitions on import.
+    from orchestration.definitions import MAIN_JOB, defs
 
-    defs = build_definitions()
     job = defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
