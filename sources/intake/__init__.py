@@ -1,0 +1,1 @@
+"""Intake: filled forms and patent-record extracts in, archived files, raw tables and receipts out."""

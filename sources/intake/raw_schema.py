@@ -1,0 +1,120 @@
+"""The append-only raw tables intake writes and dbt reads (as sources in schema `raw`).
+
+Rows are only ever inserted: a resubmission is a new submission with a higher version, a status
+change is a new event. Nothing here is updated or deleted, so every figure that ever arrived can
+be traced to its file, sheet and cell.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+RAW_SCHEMA = "raw"
+
+DDL = """
+create schema if not exists raw;
+
+-- One row per file received (accepted or rejected).
+create table if not exists raw.submissions (
+    submission_id     varchar primary key,   -- 'S' + received timestamp + first 8 hex of the hash
+    file_sha256       varchar not null,
+    file_name         varchar not null,      -- the name it arrived with (sanitised for display)
+    archive_path      varchar not null,      -- relative to the archive folder
+    file_format       varchar not null,      -- xlsx | csv | unknown
+    received_at       timestamp not null,    -- local time, Asia/Shanghai
+    inbox_department  varchar,               -- the inbox folder it came through, if any
+    form_code         varchar,               -- null when the file could not be identified
+    template_version  integer,
+    department_code   varchar,
+    region_code       varchar,
+    period            varchar,               -- 2026-10 | 2026Q3 | 2026
+    period_type       varchar,
+    version           integer,               -- 1, 2, … among accepted files of form × department × period
+    outcome           varchar not null,      -- accepted | rejected
+    error_count       integer not null,
+    warning_count     integer not null,
+    is_sample         boolean not null,      -- built from sample data (示例数据)
+    filled_by         varchar,               -- signature block, as typed
+    phone             varchar,
+    reported_on       varchar
+);
+
+-- One row per figure of an accepted submission.
+create table if not exists raw.submission_values (
+    submission_id     varchar not null,
+    version           integer not null,
+    form_code         varchar not null,
+    department_code   varchar not null,
+    region_code       varchar not null,
+    period            varchar not null,
+    period_type       varchar not null,
+    element_code      varchar not null,
+    value             decimal(38, 6),        -- in the element's catalogue unit; null = left blank
+    raw_text          varchar,               -- the cell as it was read, before normalisation
+    sheet             varchar not null,      -- sheet name, or 'csv'
+    cell              varchar not null,      -- A1 reference, or 'line N'
+    file_sha256       varchar not null,
+    received_at       timestamp not null,
+    is_sample         boolean not null
+);
+
+-- Every problem found in a file, errors (which reject it) and warnings (which do not).
+create table if not exists raw.submission_problems (
+    submission_id     varchar not null,
+    file_sha256       varchar not null,
+    severity          varchar not null,      -- error | warning
+    problem_code      varchar not null,      -- machine-readable kind, e.g. not_a_number
+    sheet             varchar,
+    cell              varchar,
+    element_code      varchar,
+    found             varchar,               -- what was there
+    message           varchar not null,      -- what is wrong (Chinese)
+    fix               varchar not null       -- how to fix it (Chinese)
+);
+
+-- Status history: received -> rejected | accepted -> superseded | approved -> locked.
+create table if not exists raw.submission_events (
+    submission_id     varchar not null,
+    status            varchar not null,
+    event_at          timestamp not null,
+    actor             varchar not null,
+    note              varchar
+);
+
+-- Record-level patent data: one row per application (granted or not) per extract.
+create table if not exists raw.patent_records (
+    extract_id             varchar not null,   -- sha256 of the extract file
+    application_no         varchar not null,
+    patent_type            varchar not null,   -- invention | utility | design
+    application_date       date not null,
+    grant_date             date,
+    applicant_name         varchar not null,
+    applicant_type         varchar not null,   -- firm | university | institute | individual | public_body
+    is_hightech_firm       boolean not null,
+    is_service_invention   boolean not null,   -- 职务发明创造
+    agency_name            varchar,            -- null when filed without an agency
+    region_code            varchar not null,   -- county-level region of the applicant
+    legal_status           varchar not null,   -- pending | valid | lapsed | rejected | withdrawn
+    lapse_date             date,
+    ipc_main               varchar,
+    is_pct                 boolean not null,
+    is_abroad              boolean not null,   -- also filed abroad (Paris route)
+    is_high_value          boolean not null    -- meets the CNIPA high-value definition per the record flags
+);
+
+-- One row per patent-record extract loaded; the newest extract is the current truth.
+create table if not exists raw.patent_extracts (
+    extract_id        varchar primary key,
+    file_name         varchar not null,
+    archive_path      varchar not null,
+    as_of             date not null,           -- the extract's cut-off date
+    row_count         bigint not null,
+    loaded_at         timestamp not null,
+    is_sample         boolean not null
+);
+"""
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables if they are missing (idempotent; never drops or alters data)."""
+    con.execute(DDL)
