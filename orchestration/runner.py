@@ -25,6 +25,12 @@ def run_main_job(settings: Settings) -> RunSummary:
     from orchestration.dbt import prepare_manifest
 
     prepare_manifest()
+    # dbt reads the raw tables as sources: they must exist before the first file arrives.
+    from orchestration.warehouse import writer
+    from sources.intake.raw_schema import ensure_raw_schema
+
+    with writer(settings.warehouse) as con:
+        ensure_raw_schema(con)
     # Imported after the manifest is fresh: the module builds the one Definitions on import.
     from orchestration.definitions import MAIN_JOB, defs
 

@@ -39,3 +39,29 @@ def query(path: Path, sql: str, params: list[object] | None = None) -> tuple[lis
             raise WarehouseUnavailable(f"仓库中缺少所需的表（仓库可能未完整构建，请运行 `ipwh run`）：{exc}") from exc
         columns = [d[0] for d in cur.description]
         return columns, cur.fetchall()
+
+
+@contextmanager
+def writer(path: Path, attempts: int = 5, wait_seconds: float = 1.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one writing connection; a lock held by another process is retried, then reported clearly."""
+    import time
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(attempts):
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise WarehouseUnavailable(f"无法打开仓库 {path}：{exc}") from exc
+            if attempt == attempts - 1:
+                raise WarehouseUnavailable(
+                    f"仓库 {path} 正被其他进程占用（可能有构建或查询在运行），已重试 {attempts} 次，请稍后再试。"
+                ) from exc
+            time.sleep(wait_seconds)
+        except duckdb.Error as exc:
+            raise WarehouseUnavailable(f"仓库文件 {path} 无法写入（可能已损坏或不是 DuckDB 文件）：{exc}") from exc
+    try:
+        yield con
+    finally:
+        con.close()
