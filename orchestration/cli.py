@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from orchestration.settings import ConfigError, Settings
-from orchestration.warehouse import WarehouseUnavailable, query
+from orchestration import intake_commands
+from orchestration.console import err, friendly, out
+from orchestration.settings import Settings
+from orchestration.warehouse import query
 from sources.catalogue import CatalogueError, load
 
 app = typer.Typer(
@@ -26,28 +25,7 @@ catalogue_app = typer.Typer(
     help="查看与校验目录（规划、目标、指标、报表、部门）。\n\n示例：ipwh catalogue plans", no_args_is_help=True
 )
 app.add_typer(catalogue_app, name="catalogue")
-
-# Piped or captured output gets a wide page so tables are not cut at 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def friendly(func: F) -> F:
-    """Turn the errors users can cause into one clear line and a non-zero exit, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            err.print(f"[red]配置错误：[/red]{exc}")
-            raise typer.Exit(2) from None
-        except (WarehouseUnavailable, CatalogueError) as exc:
-            err.print(f"[red]错误：[/red]{exc}")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
+intake_commands.register(app)
 
 
 @app.command()
@@ -95,6 +73,7 @@ def paths() -> None:
         ("收件箱", s.inbox),
         ("归档", s.archive),
         ("发件箱", s.outbox),
+        ("回执", s.receipts),
     ):
         table.add_row(label, str(value))
     out.print(table)

@@ -8,22 +8,40 @@ moves only the warehouse file.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 class ConfigError(Exception):
     """A setting that cannot be used; the message is for the person who set it."""
 
 
+def local_now() -> datetime:
+    """Wall-clock time in Asia/Shanghai, without tzinfo (how the warehouse stores times)."""
+    return datetime.now(TIMEZONE).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
     warehouse: Path
+    # IPWH_TODAY pins "today" (deadlines, which periods have ended) for demos and tests.
+    today_override: date | None = field(default=None)
+
+    @property
+    def today(self) -> date:
+        return self.today_override or local_now().date()
+
+    @property
+    def receipts(self) -> Path:
+        return self.home / "receipts"
 
     @property
     def dagster_home(self) -> Path:
@@ -52,10 +70,17 @@ class Settings:
             raise ConfigError(f"IPWH_WAREHOUSE 指向的 {warehouse} 是文件夹，应为 .duckdb 文件路径。")
         if warehouse.suffix != ".duckdb":
             raise ConfigError(f"IPWH_WAREHOUSE 应以 .duckdb 结尾，当前为 {warehouse}。")
-        return cls(home=home, warehouse=warehouse)
+        raw_today = env.get("IPWH_TODAY", "").strip()
+        today = None
+        if raw_today:
+            try:
+                today = date.fromisoformat(raw_today)
+            except ValueError as exc:
+                raise ConfigError(f"IPWH_TODAY 应为日期，如 2026-11-21，当前为 {raw_today!r}") from exc
+        return cls(home=home, warehouse=warehouse, today_override=today)
 
     def ensure_dirs(self) -> None:
-        for folder in (self.home, self.dagster_home, self.inbox, self.archive, self.outbox):
+        for folder in (self.home, self.dagster_home, self.inbox, self.archive, self.outbox, self.receipts):
             folder.mkdir(parents=True, exist_ok=True)
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
         instance_yaml = self.dagster_home / "dagster.yaml"
@@ -68,6 +93,8 @@ class Settings:
         os.environ["IPWH_HOME"] = str(self.home)
         os.environ["IPWH_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        if self.today_override:
+            os.environ["IPWH_TODAY"] = self.today_override.isoformat()
 
 
 def _path_setting(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:

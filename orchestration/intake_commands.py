@@ -1,0 +1,262 @@
+"""`ipwh template | ingest | submissions | approve | receipt`: the departmental-submission commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from orchestration.console import UsageError, err, friendly, out
+from orchestration.settings import Settings, local_now
+from orchestration.warehouse import WarehouseUnavailable, query, writer
+
+# Latest status of each submission. Events of one instant are ordered by their place in the life cycle.
+STATUS_SQL = """
+select submission_id,
+       arg_max(status, epoch_us(event_at) * 10 + case status
+           when 'received' then 0 when 'accepted' then 1 when 'rejected' then 1
+           when 'approved' then 2 when 'superseded' then 3 when 'locked' then 4 else 5 end) as status
+from raw.submission_events
+group by submission_id
+"""
+STATUS_LABELS = {
+    "received": "已收到",
+    "rejected": "退回",
+    "accepted": "已接收",
+    "superseded": "已被新版本取代",
+    "approved": "已审核",
+    "locked": "已锁定（已上报）",
+}
+_MANY = 20  # beyond this many files, print a summary instead of every receipt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("template")(template)
+    app.command("ingest")(ingest)
+    app.command("submissions")(submissions)
+    app.command("approve")(approve)
+    app.command("receipt")(receipt)
+
+
+@friendly
+def template(
+    form: Annotated[str, typer.Argument(help="报表编码，如 ip_creation_monthly（见 ipwh catalogue forms）")],
+    region: Annotated[str, typer.Option("--region", "-r", help="地区代码，如 350102")],
+    period: Annotated[str, typer.Option("--period", "-p", help="报告期：月报 2026-10，季报 2026Q3，年报 2026")],
+    department: Annotated[str | None, typer.Option("--department", "-d", help="同一地区有多个填报单位时指定")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="输出文件（默认 var/templates/<单位>/…）")
+    ] = None,
+    file_format: Annotated[str, typer.Option("--format", "-f", help="xlsx（默认）或 csv")] = "xlsx",
+) -> None:
+    """生成某单位某报告期的空白报表模板（.xlsx，或供系统导出用的 CSV）。
+
+    示例：ipwh template ip_creation_monthly --region 350102 --period 2026-10
+    """
+    from sources.catalogue import load
+    from sources.forms.spec import assignment, check_period
+
+    if file_format not in ("xlsx", "csv"):
+        raise UsageError(f"--format 只能是 xlsx 或 csv，收到 {file_format!r}")
+    settings = Settings.from_env()
+    found = assignment(load(), form, region, department)
+    when = check_period(found.form, period)
+    target = out_file or settings.home / "templates" / found.department_code / f"{form}_{when.code}.{file_format}"
+    if target.exists() and target.is_dir():
+        raise UsageError(f"--out 指向的是文件夹：{target}")
+    if file_format == "xlsx":
+        from sources.forms.xlsx_template import write_xlsx_form
+
+        write_xlsx_form(found, when, target)
+    else:
+        from sources.forms.csv_template import write_csv_form
+
+        write_csv_form(found, when, target)
+    out.print(f"已生成：{target}")
+    out.print(f"{found.form.table_no}《{found.form.name}》　{found.department_name}　{when.label}")
+    due = when.due(found.form.due_days).isoformat()
+    out.print(f"截止报送日期：{due}；填好后放入 {settings.inbox / found.department_code}/")
+
+
+@friendly
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="报表文件或文件夹（可多个）")] = None,
+    inbox: Annotated[bool, typer.Option("--inbox", help="处理收件箱 var/inbox/<单位>/ 中的全部文件")] = False,
+    department: Annotated[str | None, typer.Option("--department", "-d", help="核对文件是否属于该单位")] = None,
+) -> None:
+    """接收报表：归档、校验、入库，并为每个文件出具回执。
+
+    有文件被退回时以状态码 1 结束。示例：ipwh ingest 鼓楼区_2026-10.xlsx；ipwh ingest --inbox
+    """
+    from sources.intake.pipeline import Incoming, inbox_files
+    from sources.intake.pipeline import ingest as run_ingest
+
+    settings = Settings.from_env()
+    items: list[Incoming] = inbox_files(settings) if inbox else []
+    for path in paths or []:
+        items += _expand(path, settings, department)
+    if not paths and not inbox:
+        raise UsageError("请给出文件或文件夹，或用 --inbox 处理收件箱。示例：ipwh ingest --inbox")
+    if not items:
+        out.print("没有需要处理的文件。")
+        return
+    outcomes = run_ingest(items, settings)
+    counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+        if len(outcomes) <= _MANY or outcome.status == "rejected":
+            from sources.intake.receipts import render_text
+
+            out.print(escape(render_text(outcome.receipt)))
+            if outcome.receipt_path:
+                out.print(f"回执已保存：{outcome.receipt_path}\n")
+    accepted, rejected, duplicate = counts["accepted"], counts["rejected"], counts["duplicate"]
+    out.print(f"共 {len(outcomes)} 个文件：接收 {accepted}，退回 {rejected}，重复未处理 {duplicate}。")
+    if counts["rejected"]:
+        raise typer.Exit(1)
+
+
+def _expand(path: Path, settings: Settings, department: str | None) -> list:
+    from sources.intake.pipeline import Incoming
+
+    if not path.exists():
+        raise UsageError(f"找不到文件或文件夹：{path}")
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    items = []
+    for file in files:
+        if file.name.startswith(("~$", ".")):
+            continue
+        dept = department
+        resolved = file.resolve()
+        if dept is None and resolved.is_relative_to(settings.inbox.resolve()):
+            parts = resolved.relative_to(settings.inbox.resolve()).parts
+            dept = parts[0] if len(parts) > 1 else None
+        items.append(Incoming(file, dept))
+    return items
+
+
+@friendly
+def submissions(
+    period: Annotated[str | None, typer.Option("--period", "-p", help="报告期，如 2026-10、2026Q3、2026")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="只看该报表")] = None,
+    department: Annotated[str | None, typer.Option("--department", "-d", help="只看该单位")] = None,
+) -> None:
+    """列出已收到的报表：版本、结果、状态、问题数。
+
+    示例：ipwh submissions --period 2026-10
+    """
+    from sources.periods import Period
+
+    settings = Settings.from_env()
+    if period:
+        Period.parse(period)  # a clear message for a malformed period, before any query
+    sql = f"""
+        with status as ({STATUS_SQL})
+        select s.submission_id, s.received_at, s.form_code, s.department_code, s.period, s.version, s.outcome,
+               st.status, s.error_count, s.warning_count, s.file_name, s.is_sample
+        from raw.submissions as s left join status as st using (submission_id)
+        where (? is null or s.period = ?) and (? is null or s.form_code = ?) and (? is null or s.department_code = ?)
+        order by s.period, s.form_code, s.department_code, s.received_at
+    """
+    _, rows = query(settings.warehouse, sql, [period, period, form, form, department, department])
+    if not rows:
+        out.print("没有符合条件的报送记录。")
+        return
+    table = Table("回执编号", "接收时间", "报表", "单位", "报告期", "版本", "状态", "错误", "提示", "文件")
+    for sid, at, form_code, dept, per, version, _outcome, status, errors, warnings, name, sample in rows:
+        table.add_row(
+            sid,
+            f"{at:%Y-%m-%d %H:%M}",
+            form_code or "—",
+            dept or "—",
+            per or "—",
+            str(version) if version else "—",
+            STATUS_LABELS.get(status, status) + ("（示例）" if sample else ""),
+            str(errors),
+            str(warnings),
+            escape(name),
+        )
+    out.print(table)
+    out.print(f"共 {len(rows)} 条。")
+
+
+@friendly
+def approve(
+    submission_ids: Annotated[list[str] | None, typer.Argument(help="回执编号（可多个）")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="审核该报告期全部已接收的现行版本")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="与 --period 同用，只审核该报表")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="审核人（默认当前用户）")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="审核意见")] = None,
+) -> None:
+    """分析人员审核已接收的报表（状态：已接收 → 已审核）。
+
+    示例：ipwh approve --period 2026-10 --by 张三
+    """
+    import getpass
+
+    from sources.intake.store import add_event
+    from sources.periods import Period
+
+    if not submission_ids and not period:
+        raise UsageError("请给出回执编号，或用 --period 审核整个报告期。示例：ipwh approve --period 2026-10")
+    if period:
+        Period.parse(period)
+    settings = Settings.from_env()
+    actor = by or getpass.getuser()
+    if not settings.warehouse.exists():
+        raise WarehouseUnavailable("仓库尚不存在：还没有接收过任何报表。")
+    with writer(settings.warehouse) as con:
+        try:
+            current = con.execute(
+                f"""
+                with status as ({STATUS_SQL})
+                select s.submission_id, st.status, s.period, s.form_code
+                from raw.submissions as s inner join status as st using (submission_id)
+                """
+            ).fetchall()
+        except Exception as exc:  # duckdb.CatalogException: no raw tables yet
+            raise WarehouseUnavailable(f"仓库中还没有报送记录：{exc}") from exc
+        by_id = {sid: (status, per, form_code) for sid, status, per, form_code in current}
+        chosen: list[str] = []
+        refused: list[str] = []
+        for sid in submission_ids or []:
+            if sid not in by_id:
+                refused.append(f"{sid}：没有这个回执编号")
+            elif by_id[sid][0] != "accepted":
+                refused.append(
+                    f"{sid}：当前状态为“{STATUS_LABELS.get(by_id[sid][0], by_id[sid][0])}”，只有已接收的现行版本可审核"
+                )
+            else:
+                chosen.append(sid)
+        if period:
+            chosen += [
+                sid
+                for sid, (status, per, form_code) in by_id.items()
+                if status == "accepted" and per == period and (form is None or form_code == form)
+            ]
+        chosen = sorted(set(chosen))
+        if chosen:
+            add_event(con, chosen, "approved", actor, note, local_now())
+    for line in refused:
+        err.print(f"未审核：{escape(line)}")
+    out.print(f"已审核 {len(chosen)} 份报表（审核人：{escape(actor)}）。")
+    if refused:
+        raise typer.Exit(1)
+
+
+@friendly
+def receipt(submission_id: Annotated[str, typer.Argument(help="回执编号，如 S20261105093012ab12cd34")]) -> None:
+    """重新显示某份报表的回执。
+
+    示例：ipwh receipt S20261105093012ab12cd34
+    """
+    settings = Settings.from_env()
+    if not submission_id.isalnum():
+        raise UsageError(f"回执编号只含字母和数字：{submission_id!r}")
+    matches = sorted(settings.receipts.glob(f"*/{submission_id}.txt"))
+    if not matches:
+        raise UsageError(f"找不到回执 {submission_id}（回执目录：{settings.receipts}）")
+    out.print(escape(matches[0].read_text(encoding="utf-8")))

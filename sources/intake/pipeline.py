@@ -1,0 +1,226 @@
+"""Intake end to end: archive → read → validate → raw tables → receipt, for files or the inbox.
+
+For each file, in arrival order: the bytes are archived by SHA-256 before anything parses them;
+the same bytes seen before are a no-op that says so; everything else becomes one submission,
+accepted whole or rejected whole, with a receipt. Inbox files are removed only after the batch
+has committed and the receipts are written (their bytes are in the archive).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from orchestration.settings import TIMEZONE, Settings, local_now
+from orchestration.warehouse import writer
+from sources.catalogue import Catalogue, load
+from sources.intake.archive import archive_bytes, display_name, sha256_hex
+from sources.intake.problems import Problem, error
+from sources.intake.readers import Unreadable, read_form, sniff
+from sources.intake.receipts import ReceiptData, write_receipt
+from sources.intake.store import Batch
+from sources.intake.validate import Checked, Context, check_form
+
+_IGNORED_PREFIXES = ("~$", ".")  # Office lock files, hidden files, our own temporary files
+
+
+@dataclass(frozen=True)
+class Incoming:
+    path: Path
+    inbox_department: str | None = None  # the inbox folder the file came through, if any
+    remove_after: bool = False  # inbox files leave the inbox once safely archived and recorded
+
+
+@dataclass
+class Outcome:
+    path: Path
+    receipt: ReceiptData
+    receipt_path: Path | None
+    checked: Checked | None
+
+    @property
+    def status(self) -> str:
+        return self.receipt.outcome
+
+
+def inbox_files(settings: Settings) -> list[Incoming]:
+    """Files waiting in the inbox: `inbox/<department>/<file>` (or directly in `inbox/`)."""
+    found: list[Incoming] = []
+    if not settings.inbox.is_dir():
+        return found
+    for path in sorted(settings.inbox.rglob("*")):
+        if not path.is_file() or path.name.startswith(_IGNORED_PREFIXES):
+            continue
+        relative = path.relative_to(settings.inbox)
+        department = relative.parts[0] if len(relative.parts) > 1 else None
+        found.append(Incoming(path, department, remove_after=True))
+    return found
+
+
+def ingest(
+    incoming: Iterable[Incoming],
+    settings: Settings,
+    catalogue: Catalogue | None = None,
+    actor: str | None = None,
+) -> list[Outcome]:
+    """Ingest files as one batch; returns an outcome (with its receipt) per file, in arrival order."""
+    catalogue = catalogue or load()
+    actor = actor or _actor()
+    settings.ensure_dirs()
+    items = sorted(incoming, key=lambda i: (_received_at(i.path), str(i.path)))
+    outcomes: list[Outcome] = []
+    with writer(settings.warehouse) as con:
+        batch = Batch.load(con)
+        for item in items:
+            outcomes.append(_one(item, batch, settings, catalogue, actor))
+        batch.flush(con)
+    for outcome in outcomes:
+        folder = settings.receipts / (outcome.receipt.department_code or "_未识别")
+        outcome.receipt_path = write_receipt(outcome.receipt, folder)
+    for item, outcome in zip(items, outcomes, strict=True):
+        if item.remove_after and outcome.receipt_path is not None:
+            item.path.unlink(missing_ok=True)
+    return outcomes
+
+
+def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue, actor: str) -> Outcome:
+    name = display_name(item.path.name)
+    received_at = _received_at(item.path)
+    try:
+        data = item.path.read_bytes()
+    except OSError as exc:
+        # Nothing was read, so nothing can be archived: report it without a submission.
+        problem = error("unreadable_path", f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在、是否有读取权限")
+        receipt = ReceiptData(None, name, "", received_at, "rejected", [problem])
+        return Outcome(item.path, receipt, None, None)
+    sha = sha256_hex(data)
+    prior = batch.known_files.get(sha)
+    # A rejected file may be sent again unchanged (e.g. once its period has ended): judge it anew.
+    if prior is not None and prior.outcome == "accepted":
+        receipt = ReceiptData(
+            None,
+            name,
+            sha,
+            received_at,
+            "duplicate",
+            duplicate_of=prior.submission_id,
+            duplicate_received_at=prior.received_at,
+        )
+        return Outcome(item.path, receipt, None, None)
+    kind = sniff(data)
+    archive_path = archive_bytes(data, sha, kind, settings.archive)
+    submission_id = f"S{received_at:%Y%m%d%H%M%S}{sha[:8]}"
+    checked: Checked | None = None
+    try:
+        raw = read_form(data)
+        context = Context(today=settings.today, inbox_department=item.inbox_department, locked=batch.locked)
+        checked = check_form(raw, catalogue, context)
+        problems = checked.problems
+        signature = raw.signature
+        file_format = raw.file_format
+    except Unreadable as exc:
+        problems = [exc.problem]
+        signature = {}
+        file_format = "unknown"
+    accepted = checked is not None and checked.accepted
+    found = checked.assignment if checked else None
+    period = checked.period if checked else None
+    sample = bool(checked and checked.sample)
+    submission: dict[str, object] = {
+        "submission_id": submission_id,
+        "file_sha256": sha,
+        "file_name": name,
+        "archive_path": archive_path,
+        "file_format": file_format,
+        "received_at": received_at,
+        "inbox_department": item.inbox_department,
+        "form_code": found.form.code if found else None,
+        "template_version": found.form.template_version if found else None,
+        "department_code": found.department_code if found else None,
+        "region_code": found.region_code if found else None,
+        "period": period.code if period else None,
+        "period_type": period.period_type if period else None,
+        "outcome": "accepted" if accepted else "rejected",
+        "error_count": sum(p.severity == "error" for p in problems),
+        "warning_count": sum(p.severity == "warning" for p in problems),
+        "is_sample": sample,
+        "filled_by": signature.get("filled_by") or None,
+        "phone": signature.get("phone") or None,
+        "reported_on": signature.get("reported_on") or None,
+    }
+    values = []
+    if accepted and checked and found and period:
+        for entry, value in checked.values:
+            values.append(
+                {
+                    "submission_id": submission_id,
+                    "form_code": found.form.code,
+                    "department_code": found.department_code,
+                    "region_code": found.region_code,
+                    "period": period.code,
+                    "period_type": period.period_type,
+                    "element_code": entry.element_code,
+                    "value": value,
+                    "raw_text": None if entry.raw is None else str(entry.raw)[:200],
+                    "sheet": entry.sheet,
+                    "cell": entry.cell,
+                    "file_sha256": sha,
+                    "received_at": received_at,
+                    "is_sample": sample,
+                }
+            )
+    version, superseded = batch.add(submission, values, [_problem_row(submission_id, sha, p) for p in problems], actor)
+    receipt = ReceiptData(
+        submission_id,
+        name,
+        sha,
+        received_at,
+        "accepted" if accepted else "rejected",
+        problems,
+        form_label=f"{found.form.table_no}《{found.form.name}》（模板版本 {found.form.template_version}）"
+        if found
+        else None,
+        department_label=f"{found.department_name}（{found.department_code}）" if found else None,
+        department_code=found.department_code if found else item.inbox_department,
+        period_label=period.label if period else None,
+        due=period.due(found.form.due_days) if found and period else None,
+        version=version,
+        superseded=superseded,
+        is_sample=sample,
+    )
+    return Outcome(item.path, receipt, None, checked)
+
+
+def _problem_row(submission_id: str, sha: str, p: Problem) -> dict[str, object]:
+    return {
+        "submission_id": submission_id,
+        "file_sha256": sha,
+        "severity": p.severity,
+        "problem_code": p.code,
+        "sheet": p.sheet,
+        "cell": p.cell,
+        "element_code": p.element_code,
+        "found": p.found,
+        "message": p.message,
+        "fix": p.fix,
+    }
+
+
+def _received_at(path: Path) -> datetime:
+    """When the file reached us: its modification time (when it was dropped), never later than now."""
+    now = local_now()
+    try:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, TIMEZONE).replace(tzinfo=None, microsecond=0)
+    except OSError:
+        return now.replace(microsecond=0)
+    return min(mtime, now.replace(microsecond=0))
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "ipwh"

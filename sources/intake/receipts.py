@@ -1,0 +1,171 @@
+"""Receipts (回执): what the department gets back for every file, in plain Chinese.
+
+Always a text receipt; when there are problems also an .xlsx listing them cell by cell, which is
+easier to work through than text. Text a department typed goes into the workbook as text only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from sources.intake.problems import Problem
+
+_SEVERITY = {"error": "错误", "warning": "提示"}
+
+
+@dataclass
+class ReceiptData:
+    submission_id: str | None
+    file_name: str
+    file_sha256: str
+    received_at: datetime
+    outcome: str  # accepted | rejected | duplicate
+    problems: list[Problem] = field(default_factory=list)
+    form_label: str | None = None  # 榕知统1表《知识产权创造情况月报》（模板版本 1）
+    department_label: str | None = None
+    department_code: str | None = None
+    period_label: str | None = None
+    due: date | None = None
+    version: int | None = None
+    superseded: str | None = None
+    duplicate_of: str | None = None
+    duplicate_received_at: datetime | None = None
+    is_sample: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def verdict(self) -> str:
+        if self.outcome == "duplicate":
+            when = self.duplicate_received_at.strftime("%Y-%m-%d %H:%M") if self.duplicate_received_at else ""
+            return f"重复文件：与 {when} 接收的文件（回执编号 {self.duplicate_of}）完全相同，未重复处理。"
+        if self.outcome == "accepted":
+            text = f"已接收，为第 {self.version} 版"
+            if self.superseded:
+                text += f"，取代此前的版本（回执编号 {self.superseded}）"
+            if self.warnings:
+                text += f"；另有 {len(self.warnings)} 条提示，请核对"
+            return text + "。"
+        return f"未接收（退回）：发现 {len(self.errors)} 处错误，请逐项修改后重新报送整个文件。"
+
+    def timeliness(self) -> str | None:
+        if not self.due or self.outcome != "accepted":
+            return None
+        days = (self.received_at.date() - self.due).days
+        if days > 0:
+            return f"截止报送日期 {self.due.isoformat()}，逾期 {days} 天"
+        return f"截止报送日期 {self.due.isoformat()}，按时报送"
+
+
+def render_text(receipt: ReceiptData) -> str:
+    lines = ["知识产权统计报表接收回执" + ("（示例数据）" if receipt.is_sample else ""), ""]
+    if receipt.submission_id:
+        lines.append(f"回执编号：{receipt.submission_id}")
+    lines += [
+        f"文件：{receipt.file_name}",
+        f"文件指纹（SHA-256）：{receipt.file_sha256}",
+        f"接收时间：{receipt.received_at.strftime('%Y-%m-%d %H:%M:%S')}",
+    ]
+    if receipt.form_label:
+        lines.append(f"报表：{receipt.form_label}")
+    if receipt.department_label:
+        lines.append(f"填报单位：{receipt.department_label}")
+    if receipt.period_label:
+        lines.append(f"报告期：{receipt.period_label}")
+    timeliness = receipt.timeliness()
+    if timeliness:
+        lines.append(f"报送时限：{timeliness}")
+    lines += ["", f"结果：{receipt.verdict()}"]
+    if receipt.problems:
+        lines += ["", "问题清单（位置 = 工作表!单元格）："]
+        ordered = receipt.errors + receipt.warnings
+        for number, p in enumerate(ordered, start=1):
+            found = f"；发现：{p.found}" if p.found not in (None, "") else ""
+            lines.append(f"  {number}. [{_SEVERITY[p.severity]}] {p.where}　{p.message}{found}")
+            lines.append(f"     修改方法：{p.fix}")
+    lines += ["", "如有疑问，请联系知识产权局统计分析人员。"]
+    return "\n".join(lines) + "\n"
+
+
+def write_receipt(receipt: ReceiptData, folder: Path) -> Path:
+    """Write the text receipt (and the .xlsx list when there are problems); returns the text path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = receipt.submission_id or f"dup-{receipt.file_sha256[:16]}"
+    text_path = folder / f"{stem}.txt"
+    _atomic_write(text_path, render_text(receipt).encode("utf-8"))
+    if receipt.problems:
+        _write_xlsx(receipt, folder / f"{stem}.xlsx")
+    return text_path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".receipt-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_xlsx(receipt: ReceiptData, path: Path) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".receipt-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        book = xlsxwriter.Workbook(
+            temp, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        )
+        book.set_properties({"title": "报表接收回执", "created": receipt.received_at})
+        sheet = book.add_worksheet("回执")
+        font = {"font_name": "宋体", "font_size": 11}
+        title = book.add_format({**font, "bold": True, "font_size": 16})
+        head = book.add_format({**font, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
+        body = book.add_format({**font, "border": 1, "text_wrap": True, "valign": "top"})
+        bad = book.add_format({**font, "border": 1, "font_color": "#C00000", "bold": True, "valign": "top"})
+        plain = book.add_format(font)
+        sheet.write(0, 0, "知识产权统计报表接收回执" + ("（示例数据）" if receipt.is_sample else ""), title)
+        info = [
+            ("回执编号", receipt.submission_id or ""),
+            ("文件", receipt.file_name),
+            ("接收时间", receipt.received_at.strftime("%Y-%m-%d %H:%M:%S")),
+            ("报表", receipt.form_label or ""),
+            ("填报单位", receipt.department_label or ""),
+            ("报告期", receipt.period_label or ""),
+            ("结果", receipt.verdict()),
+        ]
+        for row, (label, value) in enumerate(info, start=2):
+            sheet.write_string(row, 0, label, plain)
+            sheet.write_string(row, 1, value, plain)
+        top = len(info) + 3
+        headers = ("序号", "类别", "位置", "指标代码", "发现内容", "问题", "修改方法")
+        for col, label in enumerate(headers):
+            sheet.write_string(top, col, label, head)
+        for number, p in enumerate(receipt.errors + receipt.warnings, start=1):
+            row = top + number
+            sheet.write_number(row, 0, number, body)
+            sheet.write_string(row, 1, _SEVERITY[p.severity], bad if p.severity == "error" else body)
+            for col, value in enumerate((p.where, p.element_code or "", p.found or "", p.message, p.fix), start=2):
+                sheet.write_string(row, col, value, body)
+        for col, width in enumerate((6, 8, 18, 26, 24, 50, 50)):
+            sheet.set_column(col, col, width)
+        sheet.freeze_panes(top + 1, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.repeat_rows(top)
+        book.close()
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

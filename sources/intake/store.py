@@ -1,0 +1,217 @@
+"""Write intake's results to the raw tables: whole files, in one transaction per batch.
+
+The batch is built in memory and inserted at once (a few inserts per batch instead of a few per
+figure), which is what makes a thousand forms load in seconds. Either the whole batch commits or
+nothing does; the files stay in the inbox until it has, so a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import duckdb
+import pandas as pd
+
+from sources.intake.raw_schema import ensure_raw_schema
+
+SUBMISSION_COLUMNS = (
+    "submission_id",
+    "file_sha256",
+    "file_name",
+    "archive_path",
+    "file_format",
+    "received_at",
+    "inbox_department",
+    "form_code",
+    "template_version",
+    "department_code",
+    "region_code",
+    "period",
+    "period_type",
+    "version",
+    "outcome",
+    "error_count",
+    "warning_count",
+    "is_sample",
+    "filled_by",
+    "phone",
+    "reported_on",
+)
+VALUE_COLUMNS = (
+    "submission_id",
+    "version",
+    "form_code",
+    "department_code",
+    "region_code",
+    "period",
+    "period_type",
+    "element_code",
+    "value",
+    "raw_text",
+    "sheet",
+    "cell",
+    "file_sha256",
+    "received_at",
+    "is_sample",
+)
+PROBLEM_COLUMNS = (
+    "submission_id",
+    "file_sha256",
+    "severity",
+    "problem_code",
+    "sheet",
+    "cell",
+    "element_code",
+    "found",
+    "message",
+    "fix",
+)
+EVENT_COLUMNS = ("submission_id", "status", "event_at", "actor", "note")
+
+Key = tuple[str, str, str]  # (form_code, department_code, period)
+
+
+@dataclass(frozen=True)
+class PriorFile:
+    submission_id: str
+    received_at: datetime
+    outcome: str
+    version: int | None
+
+
+@dataclass
+class Batch:
+    """What is already in the warehouse (loaded once) plus what this batch adds."""
+
+    known_files: dict[str, PriorFile]
+    latest_accepted: dict[Key, tuple[str, int]]  # key -> (submission_id, version)
+    locked: frozenset[Key]
+    submissions: list[dict[str, object]] = field(default_factory=list)
+    values: list[dict[str, object]] = field(default_factory=list)
+    problems: list[dict[str, object]] = field(default_factory=list)
+    events: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Batch:
+        ensure_raw_schema(con)
+        known = {
+            sha: PriorFile(sid, at, outcome, version)
+            for sha, sid, at, outcome, version in con.execute(
+                "select file_sha256, submission_id, received_at, outcome, version from raw.submissions"
+            ).fetchall()
+        }
+        latest = {
+            (form, dept, period): (sid, version)
+            for form, dept, period, sid, version in con.execute(
+                """
+                select form_code, department_code, period, arg_max(submission_id, version), max(version)
+                from raw.submissions where outcome = 'accepted'
+                group by all
+                """
+            ).fetchall()
+        }
+        return cls(known, latest, locked_keys(con))
+
+    def add(
+        self,
+        submission: dict[str, object],
+        values: list[dict[str, object]],
+        problems: list[dict[str, object]],
+        actor: str,
+    ) -> tuple[int | None, str | None]:
+        """Add one file's rows; returns (version, superseded submission id) for accepted files."""
+        sid = str(submission["submission_id"])
+        at = submission["received_at"]
+        version: int | None = None
+        superseded: str | None = None
+        self.events.append({"submission_id": sid, "status": "received", "event_at": at, "actor": actor, "note": None})
+        if submission["outcome"] == "accepted":
+            key = (str(submission["form_code"]), str(submission["department_code"]), str(submission["period"]))
+            previous = self.latest_accepted.get(key)
+            version = previous[1] + 1 if previous else 1
+            if previous:
+                superseded = previous[0]
+                self.events.append(
+                    {
+                        "submission_id": superseded,
+                        "status": "superseded",
+                        "event_at": at,
+                        "actor": actor,
+                        "note": f"被第 {version} 版（{sid}）取代",
+                    }
+                )
+            self.latest_accepted[key] = (sid, version)
+            for row in values:
+                row["version"] = version
+            self.values.extend(values)
+        submission["version"] = version
+        self.events.append(
+            {"submission_id": sid, "status": submission["outcome"], "event_at": at, "actor": actor, "note": None}
+        )
+        self.submissions.append(submission)
+        self.problems.extend(problems)
+        self.known_files[str(submission["file_sha256"])] = PriorFile(
+            sid,
+            at,
+            str(submission["outcome"]),
+            version,  # type: ignore[arg-type]
+        )
+        return version, superseded
+
+    def flush(self, con: duckdb.DuckDBPyConnection) -> None:
+        if not self.submissions:
+            return
+        frames = {
+            "submissions": _frame(self.submissions, SUBMISSION_COLUMNS),
+            "submission_values": _frame(self.values, VALUE_COLUMNS),
+            "submission_problems": _frame(self.problems, PROBLEM_COLUMNS),
+            "submission_events": _frame(self.events, EVENT_COLUMNS),
+        }
+        con.execute("begin transaction")
+        try:
+            for table, frame in frames.items():
+                if len(frame):
+                    con.register("incoming", frame)
+                    columns = ", ".join(frame.columns)
+                    con.execute(f"insert into raw.{table} ({columns}) select {columns} from incoming")
+                    con.unregister("incoming")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        self.submissions, self.values, self.problems, self.events = [], [], [], []
+
+
+def _frame(rows: list[dict[str, object]], columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns))
+    if "value" in frame.columns:
+        # Exact decimals travel as text and are cast by DuckDB, never through binary floats.
+        frame["value"] = [None if v is None else format(v, "f") for v in frame["value"]]
+    return frame
+
+
+def locked_keys(con: duckdb.DuckDBPyConnection) -> frozenset[Key]:
+    rows = con.execute(
+        """
+        select distinct s.form_code, s.department_code, s.period
+        from raw.submission_events as e
+        inner join raw.submissions as s using (submission_id)
+        where e.status = 'locked'
+        """
+    ).fetchall()
+    return frozenset((f, d, p) for f, d, p in rows)
+
+
+def add_event(
+    con: duckdb.DuckDBPyConnection, submission_ids: list[str], status: str, actor: str, note: str | None, at: datetime
+) -> None:
+    con.executemany(
+        "insert into raw.submission_events values (?, ?, ?, ?, ?)",
+        [(sid, status, at, actor, note) for sid in submission_ids],
+    )
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
