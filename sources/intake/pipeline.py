@@ -19,7 +19,7 @@ from orchestration.warehouse import writer
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
 from sources.intake.problems import Problem, error
-from sources.intake.readers import Unreadable, read_form, sniff
+from sources.intake.readers import Unreadable, cell_text, read_form, sniff
 from sources.intake.receipts import ReceiptData, write_receipt
 from sources.intake.store import Batch
 from sources.intake.validate import Checked, Context, check_form
@@ -164,7 +164,7 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
                     "period_type": period.period_type,
                     "element_code": entry.element_code,
                     "value": value,
-                    "raw_text": None if entry.raw is None else str(entry.raw)[:200],
+                    "raw_text": None if entry.raw is None else cell_text(entry.raw)[:200],
                     "sheet": entry.sheet,
                     "cell": entry.cell,
                     "file_sha256": sha,

@@ -157,7 +157,7 @@ def _read_xlsx(data: bytes) -> RawForm:
     if layout.META_SHEET in names:
         for row in _rows(book, layout.META_SHEET):
             if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
-                meta[row[0].strip()] = _text(row[1])
+                meta[row[0].strip()] = cell_text(row[1])
         visibility = {m.name: m.visible for m in book.sheets_metadata}
         if visibility.get(layout.META_SHEET) == SheetVisibleEnum.Visible:
             problems.append(
@@ -190,7 +190,7 @@ def _read_xlsx(data: bytes) -> RawForm:
         for c, cell in enumerate(row):
             if isinstance(cell, str) and cell.strip() in layout.SIGNATURE_LABELS:
                 key = layout.SIGNATURE_LABELS[cell.strip()]
-                value = _text(row[c + 1]) if c + 1 < len(row) else ""
+                value = cell_text(row[c + 1]) if c + 1 < len(row) else ""
                 signature_rows.append(r)
                 if len(value) > MAX_TEXT_CHARS:
                     problems.append(
@@ -253,7 +253,7 @@ def _rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
         ) from exc
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

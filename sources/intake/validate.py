@@ -20,6 +20,7 @@ from sources.intake.readers import Entry, RawForm
 from sources.periods import Period, PeriodError
 
 _USE_TEMPLATE = "请使用系统生成的模板（ipwh template）重新填报"
+_MAX_DIGITS = 30  # the raw tables hold DECIMAL(38, 6); no real figure comes near
 
 
 @dataclass
@@ -260,6 +261,17 @@ def _check_cell(entry: Entry, row: FormRow, problems: list[Problem], at: dict[st
             )
         )
     element = row.element
+    if value.adjusted() >= _MAX_DIGITS:
+        problems.append(
+            error(
+                "too_many_digits",
+                f"“{name}”数值位数过多（超过 {_MAX_DIGITS} 位整数）",
+                "请核对数值和计量单位",
+                found=found,
+                **at,
+            )
+        )
+        return None
     if row.is_count and value != value.to_integral_value():
         problems.append(error("not_whole", f"“{name}”应为整数（计量单位：{unit}）", "请填写整数", found=found, **at))
         return None
