@@ -18,6 +18,11 @@ COMMANDS = [
     ["catalogue", "check"],
     ["catalogue", "forms"],
     ["catalogue", "departments"],
+    ["template"],
+    ["ingest"],
+    ["submissions"],
+    ["approve"],
+    ["receipt"],
 ]
 
 
