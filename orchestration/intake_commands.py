@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
     app.command("submissions")(submissions)
     app.command("approve")(approve)
     app.command("receipt")(receipt)
+    app.command("records")(records)
 
 
 @friendly
@@ -260,3 +261,35 @@ def receipt(submission_id: Annotated[str, typer.Argument(help="回执编号，�
     if not matches:
         raise UsageError(f"找不到回执 {submission_id}（回执目录：{settings.receipts}）")
     out.print(escape(matches[0].read_text(encoding="utf-8")))
+
+
+@friendly
+def records(
+    path: Annotated[Path, typer.Argument(help="专利明细文件（Parquet 或 CSV）")],
+    as_of: Annotated[str, typer.Option("--as-of", help="明细的截止日期，如 2026-10-31")],
+    sample: Annotated[bool, typer.Option("--sample", help="标记为示例数据")] = False,
+) -> None:
+    """载入专利逐件明细（一件申请一行），用于计算职务发明占比、代理占比等派生指标。
+
+    示例：ipwh records 专利明细_2026-10.parquet --as-of 2026-10-31
+    """
+    from datetime import date
+
+    from sources.intake.records import load_extract
+
+    try:
+        cutoff = date.fromisoformat(as_of)
+    except ValueError:
+        raise UsageError(f"--as-of 应为日期，如 2026-10-31，收到 {as_of!r}") from None
+    if not path.is_file():
+        raise UsageError(f"找不到文件：{path}")
+    outcome = load_extract(path, cutoff, Settings.from_env(), sample=sample)
+    if outcome.duplicate:
+        out.print(f"该明细（{outcome.extract_id[:12]}…）此前已载入，未重复处理。")
+        return
+    if not outcome.loaded:
+        err.print(f"未载入 {escape(outcome.file_name)}：")
+        for line in outcome.problems:
+            err.print(f"  - {escape(line)}")
+        raise typer.Exit(1)
+    out.print(f"已载入 {escape(outcome.file_name)}：{outcome.row_count} 条记录，截止 {cutoff.isoformat()}。")

@@ -9,7 +9,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-_SUFFIX = {"zip": ".xlsx", "text": ".csv"}
+_SUFFIX = {"zip": ".xlsx", "text": ".csv", "parquet": ".parquet"}
 _MAX_NAME = 120
 
 
