@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
     app.command("approve")(approve)
     app.command("receipt")(receipt)
     app.command("records")(records)
+    app.command("demo")(demo)
 
 
 @friendly
@@ -293,3 +294,29 @@ def records(
             err.print(f"  - {escape(line)}")
         raise typer.Exit(1)
     out.print(f"已载入 {escape(outcome.file_name)}：{outcome.row_count} 条记录，截止 {cutoff.isoformat()}。")
+
+
+@friendly
+def demo() -> None:
+    """生成并载入示例场景（示例数据）：福州市及 13 个县（市）区、鼓楼区街镇、鲤城区，2019-01 至 2026-10。
+
+    各单位报表经真实模板填写后放入收件箱并正常接收；含逾期、单位错误、更正重报、退回等典型情形。
+    再次运行不会重复载入。示例：ipwh demo && ipwh run
+    """
+    from orchestration.demo import build_demo
+
+    settings = Settings.from_env()
+    out.print("正在生成示例数据（报表模板填写 → 收件箱 → 接收）…")
+    summary = build_demo(settings)
+    out.print(
+        f"示例报表 {summary.files} 份：接收 {summary.accepted}，退回 {summary.rejected}，"
+        f"此前已接收 {summary.duplicate}；专利明细 {summary.records} 条。"
+    )
+    for path in summary.rejected_receipts:
+        out.print(f"\n退回回执（{path}）：")
+        out.print(escape(path.read_text(encoding="utf-8")))
+    if summary.defects:
+        out.print("示例中预置的问题（供质量检查演示）：")
+        for defect in summary.defects:
+            out.print(f"  - {escape(str(defect.get('description') or defect))}")
+    out.print("下一步：ipwh run 构建仓库；ipwh submissions --period 2026-10 查看报送情况。")

@@ -1,0 +1,113 @@
+"""`ipwh demo`: the sample scenario, delivered the way real data arrives.
+
+Every department's figures are written into the real templates (customs offices export CSV in
+GBK, as their systems do), dropped into their inbox folders with the day they "arrived" as the
+file time, and ingested by the normal intake; the patent-record extract is loaded like any other.
+Everything is marked 示例数据. Running it again changes nothing: the files are byte-identical,
+so intake recognises every one as already received.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from orchestration.settings import TIMEZONE, Settings
+from sources.catalogue import Catalogue, load
+
+RECORDS_AS_OF = date(2026, 10, 31)
+CSV_DEPARTMENT_KINDS = ("customs",)  # their systems export CSV, in GBK
+
+
+@dataclass
+class DemoSummary:
+    files: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    records: int = 0
+    defects: list[dict[str, object]] = field(default_factory=list)
+    rejected_receipts: list[Path] = field(default_factory=list)
+
+
+def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSummary:
+    from sources.demo.figures import demo_defects, demo_submissions
+    from sources.demo.records import patent_records
+    from sources.forms.csv_template import write_csv_form
+    from sources.forms.spec import assignment
+    from sources.forms.xlsx_template import write_xlsx_form
+    from sources.intake.pipeline import inbox_files, ingest
+    from sources.intake.records import load_extract
+
+    catalogue = catalogue or load()
+    settings.ensure_dirs()
+    summary = DemoSummary(defects=demo_defects(catalogue))
+    staging = settings.home / "demo"
+    staging.mkdir(parents=True, exist_ok=True)
+
+    records = patent_records(catalogue, RECORDS_AS_OF)
+    extract = staging / f"patent_records_{RECORDS_AS_OF.isoformat()}.parquet"
+    if not extract.exists():
+        _write_parquet(records, extract)
+    loaded = load_extract(extract, RECORDS_AS_OF, settings, catalogue, sample=True)
+    summary.records = loaded.row_count
+    if not loaded.loaded and not loaded.duplicate:
+        raise RuntimeError(f"示例专利明细未能载入：{loaded.problems}")
+
+    seen: dict[tuple[str, str, str], int] = {}
+    for n, item in enumerate(demo_submissions(catalogue)):
+        found = assignment(catalogue, item.form_code, item.region_code, item.department_code)
+        key = (item.form_code, item.department_code, item.period.code)
+        seen[key] = seen.get(key, 0) + 1
+        suffix = "" if seen[key] == 1 else f"_第{seen[key]}次报送"
+        folder = settings.inbox / item.department_code
+        arrived = _arrival(item.received_on, n)
+        signature = {
+            "head_of_unit": "（示例）负责人",
+            "head_of_statistics": "（示例）统计负责人",
+            "filled_by": "（示例）填表人",
+            "phone": "0591-00000000",
+            "reported_on": item.received_on.isoformat(),
+        }
+        if found.form.department_kind in CSV_DEPARTMENT_KINDS:
+            path = folder / f"{item.form_code}_{item.period.code}{suffix}.csv"
+            write_csv_form(found, item.period, path, values=item.values, sample=True, encoding="gbk")
+        else:
+            path = folder / f"{found.form.table_no}_{item.period.code}{suffix}.xlsx"
+            write_xlsx_form(found, item.period, path, values=item.values, signature=signature, sample=True)
+        stamp = arrived.replace(tzinfo=TIMEZONE).timestamp()
+        os.utime(path, (stamp, stamp))
+        summary.files += 1
+
+    for outcome in ingest(inbox_files(settings), settings, catalogue, actor="ipwh demo"):
+        if outcome.status == "accepted":
+            summary.accepted += 1
+        elif outcome.status == "duplicate":
+            summary.duplicate += 1
+        else:
+            summary.rejected += 1
+            if outcome.receipt_path:
+                summary.rejected_receipts.append(outcome.receipt_path)
+    (staging / "defects.json").write_text(
+        json.dumps(summary.defects, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    return summary
+
+
+def _arrival(day: date, n: int) -> datetime:
+    """A working-hours time on the given day, spread deterministically."""
+    minutes = 8 * 60 + 30 + (n * 37) % (9 * 60)
+    return datetime.combine(day, time()) + timedelta(minutes=minutes)
+
+
+def _write_parquet(frame: object, path: Path) -> None:
+    import duckdb
+
+    temp = path.with_suffix(".incoming")
+    with duckdb.connect() as con:
+        con.register("records", frame)
+        con.execute(f"copy records to '{str(temp).replace(chr(39), chr(39) * 2)}' (format parquet)")
+    os.replace(temp, path)
