@@ -318,5 +318,6 @@ def demo() -> None:
     if summary.defects:
         out.print("示例中预置的问题（供质量检查演示）：")
         for defect in summary.defects:
-            out.print(f"  - {escape(str(defect.get('description') or defect))}")
+            where = f"{defect.get('department_code')} {defect.get('form_code')} {defect.get('period')}"
+            out.print(f"  - {escape(where)}：{escape(str(defect.get('what', '')))}")
     out.print("下一步：ipwh run 构建仓库；ipwh submissions --period 2026-10 查看报送情况。")

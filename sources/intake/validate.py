@@ -249,7 +249,7 @@ def _check_cell(entry: Entry, row: FormRow, problems: list[Problem], at: dict[st
         hint = "不详请留空，不要填写“—”“N/A”等符号" if parsed.problem == "placeholder" else "请只填写阿拉伯数字"
         problems.append(error("not_a_number", f"“{name}”不是数值", hint, found=found, **at))
         return None
-    value = parsed.value
+    value = _tidy(parsed.value)
     if value is None:
         if row.required:
             problems.append(error("required_blank", f"“{name}”为必填项，但未填写", "请填写；确实为零时填 0", **at))
@@ -303,6 +303,13 @@ def _check_cell(entry: Entry, row: FormRow, problems: list[Problem], at: dict[st
             )
         )
     return value
+
+
+def _tidy(value: Decimal | None) -> Decimal | None:
+    """Drop the '.0' spreadsheets add to whole numbers (239.0 → 239), keeping every real decimal."""
+    if value is None or value.adjusted() >= _MAX_DIGITS or value != value.to_integral_value():
+        return value
+    return value.quantize(Decimal(1))
 
 
 def _check_rule(
