@@ -29,6 +29,7 @@ class DemoSummary:
     rejected: int = 0
     duplicate: int = 0
     records: int = 0
+    records_already_loaded: bool = False
     defects: list[dict[str, object]] = field(default_factory=list)
     rejected_receipts: list[Path] = field(default_factory=list)
 
@@ -54,6 +55,7 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
         _write_parquet(records, extract)
     loaded = load_extract(extract, RECORDS_AS_OF, settings, catalogue, sample=True)
     summary.records = loaded.row_count
+    summary.records_already_loaded = loaded.duplicate
     if not loaded.loaded and not loaded.duplicate:
         raise RuntimeError(f"示例专利明细未能载入：{loaded.problems}")
 

@@ -308,9 +308,10 @@ def demo() -> None:
     settings = Settings.from_env()
     out.print("正在生成示例数据（报表模板填写 → 收件箱 → 接收）…")
     summary = build_demo(settings)
+    records = "专利明细此前已载入" if summary.records_already_loaded else f"专利明细 {summary.records} 条"
     out.print(
         f"示例报表 {summary.files} 份：接收 {summary.accepted}，退回 {summary.rejected}，"
-        f"此前已接收 {summary.duplicate}；专利明细 {summary.records} 条。"
+        f"此前已收到 {summary.duplicate}；{records}。"
     )
     for path in summary.rejected_receipts:
         out.print(f"\n退回回执（{path}）：")

@@ -440,3 +440,25 @@ def test_a_batch_with_one_bad_file_keeps_the_good_ones(settings, catalogue, temp
         ("accepted", 1),
         ("rejected", 1),
     ]
+
+
+def test_rejected_file_sent_again_unchanged_is_a_noop(settings, catalogue, template, tmp_path):
+    path = fill(template, tmp_path / "bad.xlsx", dict(CREATION_VALUES, patent_grants=651))
+    first = one(settings, catalogue, path)
+    second = one(settings, catalogue, path)
+    assert (first.status, second.status) == ("rejected", "duplicate")
+    assert "已退回" in second.receipt.verdict()
+    assert table(settings, "select count(*) from raw.submissions") == [(1,)]
+
+
+def test_file_sent_before_its_period_ended_is_judged_again_later(settings, catalogue, tmp_path):
+    early = fill(blank_form(catalogue, tmp_path, period="2026-11"), tmp_path / "nov.xlsx", CREATION_VALUES)
+    assert one(settings, catalogue, early).status == "rejected"
+    later = Settings(home=settings.home, warehouse=settings.warehouse, today_override=date(2026, 12, 2))
+    again = one(later, catalogue, early)
+    assert again.status == "accepted", again.receipt.problems
+    assert one(later, catalogue, early).status == "duplicate"
+    assert table(settings, "select outcome from raw.submissions order by received_at, outcome") == [
+        ("accepted",),
+        ("rejected",),
+    ]

@@ -98,8 +98,9 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
         return Outcome(item.path, receipt, None, None)
     sha = sha256_hex(data)
     prior = batch.known_files.get(sha)
-    # A rejected file may be sent again unchanged (e.g. once its period has ended): judge it anew.
-    if prior is not None and prior.outcome == "accepted":
+    # The same bytes again change nothing, unless they were refused only because the period had
+    # not ended yet: then the same file sent after the period ends is judged anew.
+    if prior is not None and sha not in batch.retryable:
         receipt = ReceiptData(
             None,
             name,
@@ -108,11 +109,13 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
             "duplicate",
             duplicate_of=prior.submission_id,
             duplicate_received_at=prior.received_at,
+            duplicate_outcome=prior.outcome,
         )
         return Outcome(item.path, receipt, None, None)
+    batch.retryable.discard(sha)
     kind = sniff(data)
     archive_path = archive_bytes(data, sha, kind, settings.archive)
-    submission_id = f"S{received_at:%Y%m%d%H%M%S}{sha[:8]}"
+    submission_id = batch.new_id(received_at, sha)
     checked: Checked | None = None
     try:
         raw = read_form(data)

@@ -36,6 +36,7 @@ class ReceiptData:
     superseded: str | None = None
     duplicate_of: str | None = None
     duplicate_received_at: datetime | None = None
+    duplicate_outcome: str | None = None
     is_sample: bool = False
 
     @property
@@ -49,7 +50,11 @@ class ReceiptData:
     def verdict(self) -> str:
         if self.outcome == "duplicate":
             when = self.duplicate_received_at.strftime("%Y-%m-%d %H:%M") if self.duplicate_received_at else ""
-            return f"重复文件：与 {when} 接收的文件（回执编号 {self.duplicate_of}）完全相同，未重复处理。"
+            earlier = "已接收" if self.duplicate_outcome == "accepted" else "已退回"
+            return (
+                f"重复文件：与 {when} 收到的文件（回执编号 {self.duplicate_of}，{earlier}）完全相同，未重复处理；"
+                "结果以原回执为准。"
+            )
         if self.outcome == "accepted":
             text = f"已接收，为第 {self.version} 版"
             if self.superseded:

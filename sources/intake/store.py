@@ -88,6 +88,8 @@ class Batch:
     known_files: dict[str, PriorFile]
     latest_accepted: dict[Key, tuple[str, int]]  # key -> (submission_id, version)
     locked: frozenset[Key]
+    retryable: set[str]  # hashes of files rejected only for reasons that time cures (period not ended)
+    submission_ids: set[str]
     submissions: list[dict[str, object]] = field(default_factory=list)
     values: list[dict[str, object]] = field(default_factory=list)
     problems: list[dict[str, object]] = field(default_factory=list)
@@ -112,7 +114,31 @@ class Batch:
                 """
             ).fetchall()
         }
-        return cls(known, latest, locked_keys(con))
+        retryable = {
+            sha
+            for (sha,) in con.execute(
+                """
+                select s.file_sha256
+                from raw.submissions as s
+                inner join raw.submission_problems as p using (submission_id)
+                where s.outcome = 'rejected' and p.severity = 'error'
+                group by s.file_sha256
+                having bool_and(p.problem_code in ('period_not_ended'))
+                    and s.file_sha256 not in (select file_sha256 from raw.submissions where outcome = 'accepted')
+                """
+            ).fetchall()
+        }
+        ids = {sid for (sid,) in con.execute("select submission_id from raw.submissions").fetchall()}
+        return cls(known, latest, locked_keys(con), retryable, ids)
+
+    def new_id(self, received_at: datetime, sha256: str) -> str:
+        base = f"S{received_at:%Y%m%d%H%M%S}{sha256[:8]}"
+        candidate, n = base, 1
+        while candidate in self.submission_ids:
+            n += 1
+            candidate = f"{base}r{n}"
+        self.submission_ids.add(candidate)
+        return candidate
 
     def add(
         self,

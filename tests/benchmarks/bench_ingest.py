@@ -52,9 +52,8 @@ def main(count: int) -> None:
     elapsed = time.perf_counter() - started
     accepted = sum(o.status == "accepted" for o in outcomes)
     print(f"wrote {len(items)} forms in {written:.1f} s")
-    print(
-        f"ingested {len(items)} forms in {elapsed:.2f} s ({elapsed / len(items) * 1000:.1f} ms/form); accepted {accepted}"
-    )
+    per_form = elapsed / len(items) * 1000
+    print(f"ingested {len(items)} forms in {elapsed:.2f} s ({per_form:.1f} ms/form); accepted {accepted}")
     if accepted != len(items):
         bad = next(o for o in outcomes if o.status != "accepted")
         print("first problem:", bad.receipt.problems[:3])
