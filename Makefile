@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint manifest lock clean help
 
 help:
-	@echo "make run   - install if needed, load the catalogue and build the warehouse under var/"
+	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
 	@echo "make test  - install if needed, then run the whole test suite (lint, dbt, pytest)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# The sample scenario (示例数据) first, so a new installation shows the product working; loading
+# it again is a no-op. With real data, run `ipwh run` alone.
 run: $(STAMP)
+	$(BIN)/ipwh demo
 	$(BIN)/ipwh run
 
 # The dbt manifest Dagster loads; tests and CI prepare it explicitly.

@@ -1,0 +1,88 @@
+"""`ipwh demo` end to end: sample forms through the real templates, the inbox and normal intake."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.demo import build_demo
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, object]:
+    home = tmp_path_factory.mktemp("demo") / "var"
+    settings = Settings(home=home, warehouse=home / "warehouse.duckdb", today_override=date(2026, 11, 21))
+    return settings, build_demo(settings)
+
+
+def rows(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_file_is_received_and_only_the_planted_one_rejected(demo):
+    settings, summary = demo
+    assert summary.files == summary.accepted + summary.rejected
+    assert summary.rejected == 1 and summary.accepted > 2500
+    assert rows(settings, "select bool_and(is_sample), count(*) from raw.submissions") == [(True, summary.files)]
+    assert not any(p.is_file() for p in settings.inbox.rglob("*")), "inbox is emptied into the archive"
+    (receipt,) = summary.rejected_receipts
+    text = receipt.read_text(encoding="utf-8")
+    assert "示例数据" in text and "专利授权量应等于" in text and "填报表!D" in text
+
+
+def test_planted_defects_arrive_as_planned(demo):
+    settings, summary = demo
+    kinds = {d["kind"]: d for d in summary.defects}
+    assert set(kinds) == {"late", "missing", "unit_mistake", "corrected_resubmission", "rejected_file"}
+    fix = kinds["corrected_resubmission"]
+    versions = rows(
+        settings,
+        f"""
+        select v.version, v.value from raw.submission_values as v
+        where v.department_code = '{fix["department_code"]}' and v.period = '{fix["period"]}'
+          and v.element_code = '{fix["element_code"]}' order by v.version
+        """,
+    )
+    assert [(v, int(x)) for v, x in versions] == [(1, int(fix["wrong_value"])), (2, int(fix["right_value"]))]
+    late = kinds["late"]
+    (received,) = rows(
+        settings,
+        f"select received_at::date from raw.submissions where department_code = '{late['department_code']}' "
+        f"and form_code = '{late['form_code']}' and period = '{late['period']}'",
+    )
+    assert received[0] > late["due_on"]
+    missing = kinds["missing"]
+    assert rows(
+        settings,
+        f"select count(*) from raw.submissions where department_code = '{missing['department_code']}' "
+        f"and period = '{missing['period']}'",
+    ) == [(0,)]
+
+
+def test_customs_exports_arrive_as_gbk_csv(demo):
+    settings, _ = demo
+    assert rows(
+        settings, "select distinct file_format from raw.submissions where department_code like '%customs%'"
+    ) == [("csv",)]
+
+
+def test_running_it_again_changes_nothing(demo):
+    settings, summary = demo
+    before = rows(settings, "select count(*) from raw.submissions")
+    again = build_demo(settings)
+    assert again.duplicate == summary.files and again.accepted == again.rejected == 0
+    assert rows(settings, "select count(*) from raw.submissions") == before
+
+
+def test_patent_records_are_loaded_as_sample(demo):
+    settings, summary = demo
+    assert summary.records > 100_000
+    assert rows(settings, "select count(*), bool_and(is_sample) from raw.patent_extracts") == [(1, True)]
+    assert Path(settings.archive).is_dir()
