@@ -205,6 +205,23 @@ def catalogue_departments(
     out.print(table)
 
 
+@app.command()
+@friendly
+def docs() -> None:
+    """生成供分析人员查阅的 dbt 文档（每个数据集市与字段的中英文说明），单个 HTML 文件。
+
+    示例：ipwh docs
+    """
+    from orchestration.docs import DocsError, build_docs
+
+    try:
+        index = build_docs(Settings.from_env())
+    except DocsError as exc:
+        err.print(f"[red]错误：[/red]{exc}")
+        raise typer.Exit(1) from None
+    out.print(f"文档已生成：{index}（用浏览器直接打开）")
+
+
 def main() -> None:
     app(prog_name="ipwh")
 

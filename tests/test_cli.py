@@ -23,6 +23,9 @@ COMMANDS = [
     ["submissions"],
     ["approve"],
     ["receipt"],
+    ["records"],
+    ["demo"],
+    ["docs"],
 ]
 
 

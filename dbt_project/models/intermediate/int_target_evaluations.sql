@@ -1,0 +1,283 @@
+-- Progress of every plan target, judged at each year end inside its evaluation window and at the
+-- as-of day (is_current), from int_target_evaluation_inputs.
+-- Per kind (target_kinds):
+--   level_by_date, count_by_date: latest value (latest complete year for flow indicators) vs target;
+--     completion = (current - baseline) / (target - baseline), pace = completion ÷ time elapsed.
+--   cumulative_min: Σ over the window's periods; pace = (Σ ÷ target) ÷ time elapsed.
+--   annual_min: every plan year's value; annual_average_min: mean of plan years' values.
+--   share_min: Σ numerators ÷ Σ denominators over the window (latest value for ratios of stocks).
+--   cagr_min: (latest year ÷ baseline year)^(1/years) - 1; pace = actual ÷ required growth.
+--   trend_up: each plan year above the one before (from the baseline year when given).
+--   growth_at_least_other: each plan year's growth at least the compared indicator's growth.
+with
+
+assembled as (
+    select * from {{ ref('int_target_evaluation_inputs') }}
+),
+
+with_growth as (
+    select
+        *,
+        case
+            when
+                baseline_value > 0 and baseline_date is not null and latest_year_value > 0
+                and latest_year > year(baseline_date)
+                then (
+                    power(latest_year_value / baseline_value, 1.0 / (latest_year - year(baseline_date))) - 1
+                ) * 100
+        end as cagr_to_latest_year_pct
+    from assembled
+),
+
+measured as (
+    select
+        *,
+        -- The figure compared with the target, in the target's unit (a growth rate in % for cagr_min).
+        case
+            when target_kind in ('level_by_date', 'count_by_date') then latest_value
+            when target_kind = 'cumulative_min' then window_sum
+            when target_kind = 'annual_min' then min_of_years
+            when target_kind = 'annual_average_min' then average_of_years
+            when target_kind = 'share_min' and is_point_in_time then latest_value
+            when target_kind = 'share_min' then window_share
+            when target_kind = 'cagr_min' then cast(cagr_to_latest_year_pct as decimal(38, 12))
+            when target_kind = 'growth_at_least_other' then cast(latest_growth_pct as decimal(38, 12))
+            else latest_value
+        end as measured_value,
+        case
+            when target_kind in ('level_by_date', 'count_by_date') then latest_period_end
+            when target_kind = 'cumulative_min' or (target_kind = 'share_min' and not is_point_in_time)
+                then window_data_end
+            when target_kind = 'share_min' then latest_period_end
+            when last_year_with_value is not null then make_date(last_year_with_value, 12, 31)
+            else latest_period_end
+        end as data_end
+    from with_growth
+),
+
+with_fallback as (
+    select
+        m.* exclude (m.measured_value, data_end),
+        -- A plan that ended before the warehouse has data is judged on the actual its seed reports.
+        case
+            when m.measured_value is null and m.window_ended and m.reported_actual is not null
+                then m.reported_actual
+            else m.measured_value
+        end as current_value,
+        case
+            when m.measured_value is not null then 'data'
+            when m.window_ended and m.reported_actual is not null then 'catalogue'
+        end as current_value_source,
+        case
+            when m.measured_value is null and m.window_ended and m.reported_actual is not null
+                then m.period_end
+            else m.data_end
+        end as data_end
+    from measured as m
+),
+
+timed as (
+    select
+        *,
+        greatest(date_diff('day', period_start, data_end) + 1, 0)
+        / (date_diff('day', period_start, target_date) + 1) as elapsed_share,
+        greatest(date_diff('day', data_end, target_date), 0) / 365.25 as remaining_years,
+        greatest(date_diff('day', period_start, evaluation_date) + 1, 0)
+        / (date_diff('day', period_start, target_date) + 1) as calendar_elapsed_share,
+        case
+            when baseline_date is not null and data_end > baseline_date
+                then date_diff('day', baseline_date, data_end) / 365.25
+        end as years_since_baseline
+    from with_fallback
+),
+
+judged as (
+    select
+        *,
+        case
+            when target_kind in ('level_by_date', 'count_by_date') and current_value is not null
+                then
+                    case
+                        when baseline_value is not null and target_value <> baseline_value
+                            then (current_value - baseline_value) / (target_value - baseline_value) * 100
+                        when target_value <> 0 then current_value / target_value * 100
+                    end
+            when
+                target_kind in ('cumulative_min', 'annual_min', 'annual_average_min', 'share_min', 'cagr_min')
+                and target_value <> 0
+                then current_value / target_value * 100
+        end as completion_pct_raw,
+        {{ meets('current_value', 'target_value', 'comparator') }} as meets_target_now,
+        case
+            when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min')
+                then
+                    current_value_source = 'catalogue'
+                    or (window_ended and data_end >= coalesce(final_period_end, target_date))
+            when
+                target_kind in (
+                    'annual_min', 'annual_average_min', 'share_min', 'cagr_min', 'trend_up',
+                    'growth_at_least_other'
+                )
+                then
+                    current_value_source = 'catalogue'
+                    or (window_ended and plan_years_with_value = plan_years)
+            else false
+        end as is_final_raw
+    from timed
+),
+
+paced as (
+    select
+        *,
+        coalesce(is_final_raw, false) as is_final,
+        least(greatest(elapsed_share, 0), 1) * 100 as time_elapsed_pct,
+        case
+            when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and elapsed_share > 0
+                then completion_pct_raw / 100 / least(elapsed_share, 1)
+            when target_kind in ('annual_min', 'annual_average_min', 'share_min')
+                then completion_pct_raw / 100
+            when target_kind = 'cagr_min' and target_value <> 0 then current_value / target_value
+            when target_kind = 'trend_up' and changes_counted > 0 then changes_up / changes_counted
+            when target_kind = 'growth_at_least_other' and growth_years_counted > 0
+                then growth_years_met / growth_years_counted
+        end as pace_ratio
+    from judged
+)
+
+select
+    target_code,
+    plan_code,
+    region_code,
+    indicator_code,
+    compare_indicator_code,
+    target_kind,
+    comparator,
+    target_value,
+    target_value_status,
+    target_date,
+    period_start,
+    period_end,
+    evaluation_date,
+    is_current,
+    baseline_value,
+    baseline_source,
+    baseline_date,
+    cast(current_value as decimal(38, 12)) as current_value,
+    current_value_source,
+    data_end,
+    latest_value,
+    latest_period_code,
+    latest_year_value,
+    latest_year,
+    cast(completion_pct_raw as decimal(38, 6)) as completion_pct,
+    cast(time_elapsed_pct as decimal(38, 6)) as time_elapsed_pct,
+    cast(least(calendar_elapsed_share, 1) * 100 as decimal(38, 6)) as calendar_elapsed_pct,
+    cast(pace_ratio as decimal(38, 6)) as pace_ratio,
+    meets_target_now,
+    is_final,
+    case
+        when target_kind is null or target_value_status = 'unknown' then '数据不足'
+        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other') then '数据不足'
+        when target_kind = 'trend_up' and coalesce(changes_counted, 0) = 0 then '数据不足'
+        when target_kind = 'growth_at_least_other' and coalesce(growth_years_counted, 0) = 0 then '数据不足'
+        when data_end < period_start and current_value_source = 'data' then '数据不足'
+        when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and meets_target_now then '已完成'
+        when is_final and target_kind in ('trend_up', 'growth_at_least_other') and pace_ratio = 1 then '已完成'
+        when is_final and target_kind not in ('trend_up', 'growth_at_least_other') and meets_target_now
+            then '已完成'
+        when is_final then '滞后'
+        when target_kind = 'annual_min' and plan_years_failed > 0 then '滞后'
+        when target_kind in ('annual_average_min', 'share_min', 'annual_min') and meets_target_now then '进度正常'
+        when target_kind in ('annual_average_min', 'share_min', 'annual_min')
+            then case when pace_ratio >= {{ var('pace_on_track') }} then '需加快' else '滞后' end
+        when pace_ratio is null then '数据不足'
+        when pace_ratio >= {{ var('pace_on_track') }} then '进度正常'
+        when pace_ratio >= {{ var('pace_needs_acceleration') }} then '需加快'
+        else '滞后'
+    end as status,
+    case
+        when target_kind is null or target_value_status = 'unknown' then '目标值未知 / target value unknown'
+        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other')
+            then '无可用数据 / no data for the window'
+        when
+            target_kind in ('trend_up', 'growth_at_least_other')
+            and coalesce(changes_counted, growth_years_counted, 0) = 0
+            then '不足两年数据 / fewer than two years of data'
+        when data_end < period_start and current_value_source = 'data'
+            then '规划期内尚无数据（最新数据早于规划期）/ no data inside the plan window yet'
+        when pace_ratio is null and not is_final then '无法计算进度 / pace cannot be computed'
+        when target_kind in ('cumulative_min') and window_periods_with_value < window_periods
+            then '期间有缺报期次 / some periods of the window are missing'
+        when target_kind in ('annual_min', 'annual_average_min') and plan_years_with_value < plan_years_due
+            then '有年度数据缺失 / some plan years are missing'
+    end as status_note,
+    case
+        when not is_final then null
+        when target_kind in ('trend_up', 'growth_at_least_other')
+            then case when pace_ratio = 1 then '完成' else '未完成' end
+        when meets_target_now and current_value > target_value then '超额完成'
+        when meets_target_now then '完成'
+        else '未完成'
+    end as final_verdict,
+    -- The pace still required: per remaining year (levels, counts, sums), as the average the
+    -- remaining plan years need (annual_average_min), or as a growth rate (cagr_min, levels).
+    case
+        when meets_target_now and target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') then 0
+        when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and remaining_years > 0
+            then cast((target_value - current_value) / remaining_years as decimal(38, 6))
+        when target_kind = 'annual_average_min' and plan_years > plan_years_due
+            then cast((target_value * plan_years - sum_of_years) / (plan_years - plan_years_due) as decimal(38, 6))
+        when target_kind = 'annual_min' and plan_years > plan_years_due then target_value
+    end as required_per_year,
+    case
+        when
+            target_kind in ('level_by_date', 'count_by_date') and remaining_years > 0 and current_value > 0
+            and not meets_target_now
+            then cast((power(target_value / current_value, 1 / remaining_years) - 1) * 100 as decimal(38, 6))
+        when
+            target_kind = 'cagr_min' and latest_year_value > 0 and baseline_value > 0
+            and last_plan_year > latest_year
+            then cast((power(
+                baseline_value * power(1 + target_value / 100, last_plan_year - year(baseline_date))
+                / latest_year_value,
+                1.0 / (last_plan_year - latest_year)
+            ) - 1) * 100 as decimal(38, 6))
+    end as required_growth_pct,
+    -- Average annual growth from the baseline to the latest value (Open SDG's current CAGR).
+    case
+        when baseline_value > 0 and latest_value > 0 and years_since_baseline > 0
+            then cast((power(latest_value / baseline_value, 1 / years_since_baseline) - 1) * 100 as decimal(38, 6))
+    end as cagr_from_baseline_pct,
+    -- The value at the target date if the current average growth continues.
+    case
+        when target_kind in ('level_by_date', 'count_by_date') and current_value_source = 'data'
+            then cast(case
+                when remaining_years = 0 then current_value
+                when baseline_value > 0 and current_value > 0 and years_since_baseline > 0
+                    then current_value * power(current_value / baseline_value, remaining_years / years_since_baseline)
+                when baseline_value is not null and years_since_baseline > 0
+                    then current_value + (current_value - baseline_value) / years_since_baseline * remaining_years
+            end as decimal(38, 6))
+        when target_kind = 'cumulative_min' and current_value_source = 'data' and elapsed_share > 0
+            then cast(current_value / least(elapsed_share, 1) as decimal(38, 6))
+        when target_kind = 'annual_average_min' then cast(current_value as decimal(38, 6))
+        when target_kind = 'cagr_min' and latest_year_value is not null
+            then
+                cast(latest_year_value * power(1 + current_value / 100, last_plan_year - latest_year) as decimal(38, 6))
+    end as projected_value,
+    cast(average_of_years as decimal(38, 12)) as annual_average_value,
+    plan_years,
+    plan_years_due,
+    plan_years_with_value,
+    plan_years_failed,
+    cast(window_sum as decimal(38, 12)) as cumulative_value,
+    window_periods,
+    window_periods_with_value,
+    changes_counted,
+    changes_up,
+    growth_years_counted,
+    growth_years_met,
+    cast(latest_growth_pct as decimal(38, 6)) as latest_growth_pct,
+    cast(latest_other_growth_pct as decimal(38, 6)) as latest_compare_growth_pct,
+    is_sample
+from paced

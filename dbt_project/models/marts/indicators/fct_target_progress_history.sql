@@ -1,0 +1,29 @@
+-- 目标进度历史。One row per plan target × evaluation date (each year end inside the window and the
+-- as-of day): the target's progress as the data now stand for that date.
+select
+    e.target_code,
+    e.evaluation_date,
+    e.is_current,
+    t.plan_code,
+    t.plan_title,
+    t.region_code,
+    t.region_name,
+    t.indicator_code,
+    t.indicator_name,
+    t.target_kind,
+    t.target_kind_name,
+    t.comparator,
+    e.target_value,
+    t.target_unit_name,
+    e.current_value,
+    e.current_value_source,
+    e.data_end,
+    e.completion_pct,
+    e.time_elapsed_pct,
+    e.pace_ratio,
+    e.status,
+    e.status_note,
+    e.final_verdict,
+    e.is_sample
+from {{ ref('int_target_evaluations') }} as e
+inner join {{ ref('dim_plan_targets') }} as t on e.target_code = t.target_code
