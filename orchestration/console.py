@@ -15,9 +15,12 @@ from orchestration.warehouse import WarehouseUnavailable
 from sources.catalogue import CatalogueError
 from sources.periods import PeriodError
 
-# Piped or captured output gets a wide page so tables are not cut at 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, highlight=False)
+# Piped or captured output gets a wide page so tables are not cut at 80 columns, and messages are
+# never wrapped mid-word (a command name split across lines cannot be copied).
+out = Console(width=None if sys.stdout.isatty() else 160, highlight=False, soft_wrap=not sys.stdout.isatty())
+err = Console(
+    stderr=True, width=None if sys.stderr.isatty() else 160, highlight=False, soft_wrap=not sys.stderr.isatty()
+)
 F = TypeVar("F", bound=Callable[..., object])
 
 
