@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -19,13 +18,10 @@ class DocsError(Exception):
     """dbt could not generate the docs; the message says why (Chinese, for the person running it)."""
 
 
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
-
-
 def build_docs(settings: Settings) -> Path:
     """Generate the static dbt docs under `settings.home / "docs"` and return the index file's path."""
+    from orchestration.dbt import dbt_executable  # imports dagster-dbt: only when docs are asked for
+
     if not settings.warehouse.exists():
         raise DocsError(f"仓库文件 {settings.warehouse} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
     settings.ensure_dirs()
@@ -33,7 +29,7 @@ def build_docs(settings: Settings) -> Path:
     out = settings.home / "docs"
     out.mkdir(parents=True, exist_ok=True)
     command = [
-        _dbt_executable(),
+        dbt_executable(),
         "docs",
         "generate",
         "--static",

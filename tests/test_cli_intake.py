@@ -105,3 +105,8 @@ def test_template_folder_as_out(home: Path, tmp_path: Path) -> None:
 def test_filled_template_opens_in_openpyxl(home: Path) -> None:
     book = openpyxl.load_workbook(make_template(home))
     assert book[layout.META_SHEET].sheet_state == "veryHidden"
+
+
+def test_docs_before_any_build_says_what_to_do(home: Path) -> None:
+    result = runner.invoke(app, ["docs"])
+    assert result.exit_code == 1 and "make run" in result.output
