@@ -122,22 +122,12 @@ def ingest(
 
 
 def _expand(path: Path, settings: Settings, department: str | None) -> list:
-    from sources.intake.pipeline import Incoming
+    from sources.intake.pipeline import Incoming, inbox_department, is_submission_file
 
     if not path.exists():
         raise UsageError(f"找不到文件或文件夹：{path}")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    items = []
-    for file in files:
-        if file.name.startswith(("~$", ".")):
-            continue
-        dept = department
-        resolved = file.resolve()
-        if dept is None and resolved.is_relative_to(settings.inbox.resolve()):
-            parts = resolved.relative_to(settings.inbox.resolve()).parts
-            dept = parts[0] if len(parts) > 1 else None
-        items.append(Incoming(file, dept))
-    return items
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    return [Incoming(f, department or inbox_department(f, settings)) for f in files if is_submission_file(f)]
 
 
 @friendly

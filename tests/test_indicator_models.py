@@ -15,26 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouse_fixtures import RawData, build_warehouse, months, query
+from tests.warehouse_fixtures import RawData, build_warehouse, child_regions, months, query
 
 pytestmark = pytest.mark.slow
 
 AS_OF = "2026-03-01"
-COUNTIES = [
-    "350102",
-    "350103",
-    "350104",
-    "350105",
-    "350111",
-    "350112",
-    "350121",
-    "350122",
-    "350123",
-    "350124",
-    "350125",
-    "350128",
-    "350181",
-]
+COUNTIES = child_regions("350100")  # Fuzhou's county-level units, from the catalogue
 
 
 def _scenario() -> RawData:

@@ -17,26 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.warehouse_fixtures import RawData, months, run_dbt
+from tests.warehouse_fixtures import RawData, child_regions, months, run_dbt
 
 pytestmark = pytest.mark.slow
 
 AS_OF = "2024-03-01"
-FUZHOU_COUNTIES = [
-    "350102",
-    "350103",
-    "350104",
-    "350105",
-    "350111",
-    "350112",
-    "350121",
-    "350122",
-    "350123",
-    "350124",
-    "350125",
-    "350128",
-    "350181",
-]
+FUZHOU_COUNTIES = child_regions("350100")  # Fuzhou's county-level units, from the catalogue
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 amounts = st.integers(min_value=0, max_value=10**9)

@@ -7,11 +7,9 @@ Used by tests/test_indicator_models.py (golden tests) and tests/test_indicator_p
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,21 +18,26 @@ from typing import Any
 
 import duckdb
 
+from orchestration.dbt import dbt_executable
 from orchestration.settings import DBT_PROJECT_DIR, SEEDS_DIR
+from sources.catalogue import Catalogue
 from sources.intake.raw_schema import ensure_raw_schema
 from sources.periods import Period
 
-DBT = Path(sys.executable).parent / "dbt"
+CATALOGUE = Catalogue(SEEDS_DIR)
 
 
 def _departments() -> dict[str, str]:
-    with (SEEDS_DIR / "departments.csv").open(encoding="utf-8") as fh:
-        return {row["department_code"]: row["region_code"] for row in csv.DictReader(fh)}
+    return {row["department_code"]: row["region_code"] for row in CATALOGUE.rows("departments")}
 
 
 def _form_period_types() -> dict[str, str]:
-    with (SEEDS_DIR / "forms.csv").open(encoding="utf-8") as fh:
-        return {row["form_code"]: row["period_type"] for row in csv.DictReader(fh)}
+    return {row["form_code"]: row["period_type"] for row in CATALOGUE.rows("forms")}
+
+
+def child_regions(parent_code: str) -> list[str]:
+    """The region codes directly under `parent_code`, from the catalogue (e.g. Fuzhou's 13 counties)."""
+    return sorted(r["region_code"] for r in CATALOGUE.rows("regions") if r["parent_code"] == parent_code)
 
 
 @dataclass
@@ -196,7 +199,7 @@ def run_dbt(
     """Run dbt on `warehouse` with its target/ and logs/ under `work_dir`; raises with the output on failure."""
     variables = {"as_of": as_of, **(extra_vars or {})}
     args = [
-        str(DBT),
+        dbt_executable(),
         command,
         "--profiles-dir",
         str(project_dir),

@@ -48,16 +48,26 @@ class Outcome:
 
 def inbox_files(settings: Settings) -> list[Incoming]:
     """Files waiting in the inbox: `inbox/<department>/<file>` (or directly in `inbox/`)."""
-    found: list[Incoming] = []
     if not settings.inbox.is_dir():
-        return found
-    for path in sorted(settings.inbox.rglob("*")):
-        if not path.is_file() or path.name.startswith(_IGNORED_PREFIXES):
-            continue
-        relative = path.relative_to(settings.inbox)
-        department = relative.parts[0] if len(relative.parts) > 1 else None
-        found.append(Incoming(path, department, remove_after=True))
-    return found
+        return []
+    return [
+        Incoming(path, inbox_department(path, settings), remove_after=True)
+        for path in sorted(settings.inbox.rglob("*"))
+        if is_submission_file(path)
+    ]
+
+
+def is_submission_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(_IGNORED_PREFIXES)
+
+
+def inbox_department(path: Path, settings: Settings) -> str | None:
+    """The department whose inbox folder holds `path`, or None when it is not in a department folder."""
+    resolved, inbox = path.resolve(), settings.inbox.resolve()
+    if not resolved.is_relative_to(inbox):
+        return None
+    parts = resolved.relative_to(inbox).parts
+    return parts[0] if len(parts) > 1 else None
 
 
 def ingest(
