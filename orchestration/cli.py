@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orchestration import intake_commands
+from orchestration import intake_commands, ops_commands, quality_commands, returns_commands, tasks_commands
 from orchestration.console import err, friendly, out
 from orchestration.settings import Settings
 from orchestration.warehouse import query
@@ -26,6 +26,10 @@ catalogue_app = typer.Typer(
 )
 app.add_typer(catalogue_app, name="catalogue")
 intake_commands.register(app)
+quality_commands.register(app)
+returns_commands.register(app)
+ops_commands.register(app)
+tasks_commands.register(app)
 
 
 @app.command()

@@ -1,0 +1,112 @@
+"""The gate: may a return for a period be built? One answer for every run path (Dagster, CLI).
+
+A return for period P may be built only when the latest check run saw the latest data and, among
+the results that concern P, no error-severity check failed or could not run and every failed
+warning carries an analyst's written explanation. Explained warnings travel into the return's notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+
+from expectations.results import ensure_quality_schema
+from sources.periods import Period
+
+
+@dataclass(frozen=True)
+class GateIssue:
+    check_name: str
+    severity: str
+    status: str
+    period_code: str | None
+    message: str
+    failed_rows: int
+    explanation: str | None = None
+    explained_by: str | None = None
+    explained_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    period_code: str
+    run_id: str | None
+    checked_at: datetime | None
+    blockers: tuple[GateIssue, ...]
+    explained: tuple[GateIssue, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blockers
+
+
+def periods_in_scope(period: Period) -> tuple[date, date]:
+    """The period ends a return for `period` reads: the year up to its end (同比, the latest 年报)."""
+    end = period.end
+    return date(end.year - 1, end.month, 1), end
+
+
+def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecision:
+    ensure_quality_schema(con)
+    run = con.execute(
+        "select run_id, finished_at, data_as_of from quality.check_runs "
+        "where finished_at is not null order by finished_at desc limit 1"
+    ).fetchone()
+    if run is None:
+        missing = GateIssue("quality_checks_ran", "error", "error", None, "质量检查尚未运行：请先运行 ipwh run。", 0)
+        return GateDecision(period.code, None, None, (missing,), ())
+    run_id, finished_at, data_as_of = run
+    blockers: list[GateIssue] = []
+    latest_data = _latest_accepted(con)
+    if latest_data is not None and (data_as_of is None or latest_data > data_as_of):
+        blockers.append(
+            GateIssue(
+                "quality_checks_ran", "error", "error", None,
+                f"最近一次质量检查（{finished_at:%Y-%m-%d %H:%M}）之后又收到了新数据：请重新运行 ipwh run。", 0,
+            )
+        )
+    first, last = periods_in_scope(period)
+    rows = con.execute(
+        """
+        select r.check_name, r.severity, r.status, r.period_code, r.message, r.failed_rows,
+               e.reason, e.explained_by, e.explained_at
+        from quality.check_results r
+        left join (
+            select check_name, period_code, arg_max(reason, explained_at) as reason,
+                   arg_max(explained_by, explained_at) as explained_by, max(explained_at) as explained_at
+            from quality.explanations group by all
+        ) e on e.check_name = r.check_name and e.period_code = r.period_code
+        where r.run_id = ? and r.status <> 'passed'
+        order by r.severity, r.check_name, r.period_code
+        """,
+        [run_id],
+    ).fetchall()
+    explained: list[GateIssue] = []
+    for name, severity, status, code, message, failed, reason, by, at in rows:
+        if code is not None and not _in_scope(code, first, last):
+            continue
+        issue = GateIssue(name, severity, status, code, message, failed, reason, by, at)
+        if severity == "warning" and status == "failed" and reason:
+            explained.append(issue)
+        else:
+            blockers.append(issue)
+    return GateDecision(period.code, run_id, finished_at, tuple(blockers), tuple(explained))
+
+
+def _in_scope(period_code: str, first: date, last: date) -> bool:
+    try:
+        end = Period.parse(period_code).end
+    except ValueError:
+        return True  # an unreadable period cannot be ruled out
+    return first <= end <= last
+
+
+def _latest_accepted(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'submission_events'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    return con.execute("select max(event_at) from raw.submission_events where status = 'accepted'").fetchone()[0]

@@ -1,0 +1,139 @@
+"""Where quality-check results live in the warehouse (schema `quality`), and how they are written.
+
+Every run of the checks records what was checked, what failed and which rows; analysts' written
+explanations of warnings are kept beside them. Tables are append-only: history is never rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+SEVERITIES = ("error", "warning")
+# passed: ran and found nothing; failed: ran and found rows; error: could not run (counts as failed).
+STATUSES = ("passed", "failed", "error")
+
+DDL = """
+create schema if not exists quality;
+create table if not exists quality.check_runs (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    trigger varchar not null,          -- dagster run id, 'cli', 'test'
+    as_of date not null,               -- the day the checks judged "now"
+    data_as_of timestamp               -- latest accepted submission seen when the run started
+);
+create table if not exists quality.check_results (
+    run_id varchar not null,
+    check_name varchar not null,       -- stable name, e.g. counties_sum_to_city
+    asset_key varchar not null,        -- the asset the check guards, e.g. marts/fct_element_values
+    severity varchar not null,         -- error | warning
+    status varchar not null,           -- passed | failed | error
+    period_code varchar,               -- null: the check as a whole (e.g. could not run)
+    checked_rows bigint,
+    failed_rows bigint not null default 0,
+    message varchar not null,          -- Chinese, for the analyst
+    evaluated_at timestamp not null
+);
+create table if not exists quality.check_failures (
+    run_id varchar not null,
+    check_name varchar not null,
+    severity varchar not null,
+    period_code varchar,
+    region_code varchar,
+    department_code varchar,           -- who must fix it
+    form_code varchar,
+    subject_code varchar,              -- element or indicator code
+    observed varchar,
+    expected varchar,
+    message varchar not null,          -- what is wrong, in Chinese
+    fix varchar,                       -- what the department should do, in Chinese
+    submission_id varchar
+);
+create table if not exists quality.explanations (
+    explanation_id varchar primary key,
+    check_name varchar not null,
+    period_code varchar not null,
+    reason varchar not null,
+    explained_by varchar not null,
+    explained_at timestamp not null
+);
+"""
+
+
+def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One row behind a failed check."""
+
+    message: str
+    period_code: str | None = None
+    region_code: str | None = None
+    department_code: str | None = None
+    form_code: str | None = None
+    subject_code: str | None = None
+    observed: str | None = None
+    expected: str | None = None
+    fix: str | None = None
+    submission_id: str | None = None
+
+
+@dataclass
+class CheckOutcome:
+    """What one check found in one run. `status='error'` means it could not run: never a pass."""
+
+    check_name: str
+    asset_key: str
+    severity: str
+    status: str
+    message: str
+    checked_rows: int | None = None
+    failures: list[Failure] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def record_outcomes(
+    con: duckdb.DuckDBPyConnection, run_id: str, outcomes: Iterable[CheckOutcome], at: datetime
+) -> None:
+    """Append one check's (or several checks') results: a row per failed period, or one summary row."""
+    ensure_quality_schema(con)
+    for outcome in outcomes:
+        periods = sorted({f.period_code for f in outcome.failures}, key=lambda p: p or "")
+        if outcome.status == "failed" and periods:
+            for period in periods:
+                rows = [f for f in outcome.failures if f.period_code == period]
+                con.execute(
+                    "insert into quality.check_results values (?, ?, ?, ?, 'failed', ?, ?, ?, ?, ?)",
+                    [run_id, outcome.check_name, outcome.asset_key, outcome.severity, period,
+                     outcome.checked_rows, len(rows), outcome.message, at],
+                )
+        else:
+            con.execute(
+                "insert into quality.check_results values (?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
+                [run_id, outcome.check_name, outcome.asset_key, outcome.severity, outcome.status,
+                 outcome.checked_rows, len(outcome.failures), outcome.message, at],
+            )
+        if outcome.failures:
+            con.executemany(
+                "insert into quality.check_failures values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [run_id, outcome.check_name, outcome.severity, f.period_code, f.region_code, f.department_code,
+                     f.form_code, f.subject_code, f.observed, f.expected, f.message, f.fix, f.submission_id]
+                    for f in outcome.failures
+                ],
+            )
