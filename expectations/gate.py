@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from expectations.results import ensure_quality_schema
+from expectations.results import quality_schema_exists
 from sources.periods import Period
 
 
@@ -49,11 +49,13 @@ def periods_in_scope(period: Period) -> tuple[date, date]:
 
 
 def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecision:
-    ensure_quality_schema(con)
-    run = con.execute(
-        "select run_id, finished_at, data_as_of from quality.check_runs "
-        "where finished_at is not null order by finished_at desc limit 1"
-    ).fetchone()
+    """Works on a read-only connection: it only reads the quality tables (absent = checks never ran)."""
+    run = None
+    if quality_schema_exists(con):
+        run = con.execute(
+            "select run_id, finished_at, data_as_of from quality.check_runs "
+            "where finished_at is not null order by finished_at desc limit 1"
+        ).fetchone()
     if run is None:
         missing = GateIssue("quality_checks_ran", "error", "error", None, "质量检查尚未运行：请先运行 ipwh run。", 0)
         return GateDecision(period.code, None, None, (missing,), ())
@@ -63,8 +65,12 @@ def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecisio
     if latest_data is not None and (data_as_of is None or latest_data > data_as_of):
         blockers.append(
             GateIssue(
-                "quality_checks_ran", "error", "error", None,
-                f"最近一次质量检查（{finished_at:%Y-%m-%d %H:%M}）之后又收到了新数据：请重新运行 ipwh run。", 0,
+                "quality_checks_ran",
+                "error",
+                "error",
+                None,
+                f"最近一次质量检查（{finished_at:%Y-%m-%d %H:%M}）之后又收到了新数据：请重新运行 ipwh run。",
+                0,
             )
         )
     first, last = periods_in_scope(period)

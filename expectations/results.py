@@ -64,8 +64,21 @@ create table if not exists quality.explanations (
 """
 
 
+QUALITY_TABLES = ("check_runs", "check_results", "check_failures", "explanations")
+
+
+def quality_schema_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'quality' and table_name in (?, ?, ?, ?)",
+        list(QUALITY_TABLES),
+    ).fetchone()[0]
+    return found == len(QUALITY_TABLES)
+
+
 def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
+    """Create the quality tables if missing (a read-only connection works once they exist)."""
+    if not quality_schema_exists(con):
+        con.execute(DDL)
 
 
 @dataclass(frozen=True)
@@ -119,21 +132,52 @@ def record_outcomes(
                 rows = [f for f in outcome.failures if f.period_code == period]
                 con.execute(
                     "insert into quality.check_results values (?, ?, ?, ?, 'failed', ?, ?, ?, ?, ?)",
-                    [run_id, outcome.check_name, outcome.asset_key, outcome.severity, period,
-                     outcome.checked_rows, len(rows), outcome.message, at],
+                    [
+                        run_id,
+                        outcome.check_name,
+                        outcome.asset_key,
+                        outcome.severity,
+                        period,
+                        outcome.checked_rows,
+                        len(rows),
+                        outcome.message,
+                        at,
+                    ],
                 )
         else:
             con.execute(
                 "insert into quality.check_results values (?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
-                [run_id, outcome.check_name, outcome.asset_key, outcome.severity, outcome.status,
-                 outcome.checked_rows, len(outcome.failures), outcome.message, at],
+                [
+                    run_id,
+                    outcome.check_name,
+                    outcome.asset_key,
+                    outcome.severity,
+                    outcome.status,
+                    outcome.checked_rows,
+                    len(outcome.failures),
+                    outcome.message,
+                    at,
+                ],
             )
         if outcome.failures:
             con.executemany(
                 "insert into quality.check_failures values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    [run_id, outcome.check_name, outcome.severity, f.period_code, f.region_code, f.department_code,
-                     f.form_code, f.subject_code, f.observed, f.expected, f.message, f.fix, f.submission_id]
+                    [
+                        run_id,
+                        outcome.check_name,
+                        outcome.severity,
+                        f.period_code,
+                        f.region_code,
+                        f.department_code,
+                        f.form_code,
+                        f.subject_code,
+                        f.observed,
+                        f.expected,
+                        f.message,
+                        f.fix,
+                        f.submission_id,
+                    ]
                     for f in outcome.failures
                 ],
             )

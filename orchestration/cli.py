@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orchestration import intake_commands, ops_commands, quality_commands, returns_commands, tasks_commands
@@ -35,8 +36,9 @@ tasks_commands.register(app)
 @app.command()
 @friendly
 def run() -> None:
-    """载入目录并构建仓库（Dagster 进程内运行主作业）。
+    """载入目录并构建仓库，再生成最近一个已结束报告期的上报报表（Dagster 进程内运行，无需服务）。
 
+    退出码：0 全部完成；3 仓库已构建，但有上报报表被质量闸门拦下（数据问题，见提示）；1 运行出错。
     示例：ipwh run
     """
     settings = Settings.from_env()
@@ -47,17 +49,53 @@ def run() -> None:
             err.print(f"  - {line}")
         raise typer.Exit(1)
     out.print(f"仓库：{settings.warehouse}")
-    out.print("正在构建（dbt seed → 模型 → 测试，经 Dagster 运行）…")
-    from orchestration.runner import run_main_job
+    out.print("正在构建（经 Dagster 进程内运行：收件箱 → 目录 → 模型 → 检查 → 快照 → 上报报表）…")
+    from orchestration.runner import EXIT_ERROR, EXIT_REFUSED, run_all
 
-    summary = run_main_job(settings)
-    out.print(f"已物化资产 {len(summary.materialized)} 个；通过检查 {summary.checks_passed} 项。")
-    if summary.checks_failed or summary.errors:
-        for name in summary.checks_failed:
-            err.print(f"[red]检查未通过：[/red]{name}")
-        for message in summary.errors:
-            err.print(f"[red]运行失败：[/red]{message}")
-        raise typer.Exit(1)
+    outcome = run_all(settings, echo=lambda line: out.print(line, markup=False))
+    build = outcome.build
+    passed = sum(c.passed for c in build.checks)
+    out.print(f"构建：已物化资产 {len(build.materialized)} 个；通过检查 {passed} 项；用时 {build.seconds:.0f} 秒。")
+    for message in build.warnings:
+        err.print(f"[yellow]注意：[/yellow]{escape(message)}", markup=True)
+    for summary in (build, *outcome.returns):
+        for check in summary.checks:
+            if not check.passed:
+                severity = "错误" if check.severity == "ERROR" else "警告"
+                err.print(f"[red]检查未通过[/red]（{severity}）：{escape(check.name)}", markup=True)
+    if outcome.exit_code == EXIT_ERROR:
+        for summary in (build, *outcome.returns):
+            for message in summary.errors:
+                if not (summary.refused and message):
+                    err.print(f"[red]运行失败[/red]（{summary.job}）：{escape(message)}", markup=True)
+        err.print(f"运行日志：{settings.logs}；Dagster 运行记录：ipwh ui")
+        raise typer.Exit(EXIT_ERROR)
+    from orchestration.partitions import period_of_partition
+
+    def period_code(summary: Any) -> str | None:
+        period_type = summary.job.removeprefix("returns_")
+        return period_of_partition(period_type, summary.partition).code if summary.partition else None
+
+    for summary in outcome.returns:
+        if summary.success:
+            code = period_code(summary)
+            out.print(f"[green]已生成上报报表[/green] {code}：{settings.outbox / str(code)}")
+    if settings.snapshot_db.exists():
+        out.print(f'分析快照：{settings.snapshot_db}（ipwh query "select …"）')
+    if outcome.exit_code == EXIT_REFUSED:
+        for summary in (build, *outcome.returns):
+            if not summary.refused:
+                continue
+            period = period_code(summary)
+            if period is None:
+                # The build's own blocking checks: the returns downstream of them did not run.
+                names = "、".join(check.name.rsplit(":", 1)[-1] for check in summary.blockers)
+                err.print(f"[yellow]阻断性检查未通过[/yellow]：{escape(names)}", markup=True)
+                continue
+            hint = f"ipwh check --period {period}"
+            err.print(f"[yellow]未上报[/yellow]：{period} 被质量闸门拦下。处理：{hint}", markup=True)
+        err.print(f"检查结果（网页）：{settings.home / 'quality' / 'index.html'}")
+        raise typer.Exit(EXIT_REFUSED)
     out.print("[green]完成。[/green] 查看规划与目标：ipwh catalogue plans")
 
 

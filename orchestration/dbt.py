@@ -1,20 +1,48 @@
-"""The dbt project as Dagster assets: one asset per seed and model, dbt tests as asset checks."""
+"""The dbt project as Dagster assets: one asset per seed and model, dbt tests as asset checks.
 
+Keys are `<schema>/<name>` (catalogue/regions, staging/stg_raw__submissions, marts/dim_plan_targets)
+and the group is the schema, so the graph reads raw → staging → intermediate → marts. The raw
+tables are dbt sources whose keys (`raw/submissions`, …) are the intake assets' keys, so the
+models sit downstream of the inbox. The manifest and every dbt run's artifacts live under the
+installation (`<IPWH_HOME>/dbt/target`), never in the repository.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context type from the annotations.
+
+import json
+import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster import AssetExecutionContext, AssetKey, Failure
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.warehouse import WarehouseUnavailable, is_lock_error, wait_for_writer
+
+DBT_OP_NAME = "warehouse_dbt"
+WRITER_POOL = "duckdb_writer"
+_KEEP_RUN_FOLDERS = 5
+GROUP_DESCRIPTIONS = {
+    "catalogue": "目录（种子）",
+    "staging": "暂存层",
+    "intermediate": "中间层",
+    "marts": "数据集市",
+}
 
 
 @cache
-def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+def _project(target: Path) -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
+
+
+def dbt_project(settings: Settings | None = None) -> DbtProject:
+    """The one DbtProject of an installation (cached per target folder)."""
+    settings = settings or Settings.from_env()
+    return _project(settings.dbt_target)
 
 
 def dbt_executable() -> str:
@@ -23,32 +51,114 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+def dbt_resource(settings: Settings | None = None) -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(settings), dbt_executable=dbt_executable())
 
 
-def prepare_manifest() -> Path:
+def prepare_manifest(settings: Settings | None = None) -> Path:
     """Run `dbt parse` so the manifest matches the project; returns the manifest path."""
-    project = dbt_project()
-    dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    settings = settings or Settings.from_env()
+    project = dbt_project(settings)
+    settings.dbt_target.mkdir(parents=True, exist_ok=True)
+    invocation = dbt_resource(settings).cli(["parse", "--quiet"], target_path=settings.dbt_target, raise_on_error=False)
+    for _ in invocation.stream_raw_events():  # consumed quietly: parse has nothing to report when it works
+        pass
+    if not invocation.is_successful() or not project.manifest_path.exists():
+        log = settings.dbt_target / "dbt.log"
+        raise WarehouseUnavailable(f"dbt 无法解析项目 {DBT_PROJECT_DIR}（详见 {log}）。")
     return project.manifest_path
 
 
+def manifest_path(settings: Settings | None = None) -> Path:
+    """The manifest Definitions load: prepared on first use."""
+    project = dbt_project(settings)
+    return project.manifest_path if project.manifest_path.exists() else prepare_manifest(settings)
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Keys `<schema>/<name>` (catalogue/regions, marts/dim_plan_targets); group = schema."""
+    """Keys `<schema>/<name>`; group = schema; sources keep `raw/<table>` (the intake assets' keys)."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return super().get_asset_key(dbt_resource_props)
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return dbt_resource_props["source_name"]
         return dbt_resource_props.get("schema") or "warehouse"
 
 
+def dbt_vars(settings: Settings) -> list[str]:
+    """`--vars` for dbt: IPWH_TODAY pins the day the warehouse is judged as of."""
+    if settings.today_override is None:
+        return []
+    return ["--vars", json.dumps({"as_of": settings.today_override.isoformat()})]
+
+
 def build_dbt_assets(manifest: Path):
-    @dbt_assets(manifest=manifest, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt")
-    def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+    """The dbt assets of a manifest (built once per manifest version: loading them takes seconds)."""
+    return _dbt_assets(manifest, manifest.stat().st_mtime_ns)
+
+
+@cache
+def _dbt_assets(manifest: Path, _version: int):
+    @dbt_assets(
+        manifest=manifest,
+        dagster_dbt_translator=WarehouseTranslator(),
+        name=DBT_OP_NAME,
+        pool=WRITER_POOL,
+    )
+    def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from run_dbt_build(context, dbt, Settings.from_env())
 
     return warehouse_dbt
+
+
+def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator[Any]:
+    """`dbt build` for the selected models, seeds and tests; a locked warehouse is waited for, then reported."""
+    wait_for_writer(settings.warehouse)
+    runs = settings.dbt_target / "runs"
+    target = runs / f"{context.run.run_id[:8]}-{context.op_execution_context.retry_number}"
+    _prune(runs)
+    # Seeds are the catalogue: rebuilt whole each time, so a catalogue that gains a column loads
+    # into an existing warehouse. No model is incremental, so nothing else is affected.
+    args = ["build", "--full-refresh", *dbt_vars(settings)]
+    invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        log = target / "dbt.log"
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        if is_lock_error(text):
+            raise Failure(
+                description=f"仓库 {settings.warehouse} 正被其他进程占用，dbt 无法写入；请稍后重试（日志：{log}）。"
+            )
+        raise Failure(description=f"dbt 构建失败：{failed_nodes(target)}（完整日志：{log}）")
+
+
+def failed_nodes(target: Path, limit: int = 3) -> str:
+    """The first failed dbt nodes with dbt's message, from run_results.json."""
+    results_file = target / "run_results.json"
+    try:
+        results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError):
+        return "dbt 未能完成（见日志）"
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    lines = []
+    for result in failed[:limit]:
+        message = " ".join(str(result.get("message") or "").split())[:300]
+        lines.append(f"{result.get('unique_id')}：{message}")
+    more = f"；另有 {len(failed) - limit} 项" if len(failed) > limit else ""
+    return "；".join(lines) + more if lines else "dbt 未能完成（见日志）"
+
+
+def _prune(runs: Path) -> None:
+    """Keep the artifacts of the last few dbt runs only."""
+    if not runs.is_dir():
+        return
+    folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[_KEEP_RUN_FOLDERS:]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,29 +1,152 @@
-"""The one Dagster `Definitions` of the product (load with `dagster -m orchestration.definitions`)."""
+"""The one Dagster `Definitions` of the product (load with `dagster -m orchestration.definitions`).
+
+Graph: inbox → raw (intake) → catalogue / staging / intermediate → marts (dbt) → gate → returns,
+with dbt tests and the quality rules as asset checks. Jobs:
+
+- `build_warehouse`: intake of whatever is in the inbox, every dbt seed, model and test, the quality
+  checks; the analysts' snapshot is published when dbt succeeds. Unpartitioned.
+- `refresh_from_inbox`: what the inbox sensor starts for a new file: intake, then only the models
+  downstream of the raw tables and their checks.
+- `returns_month`, `returns_quarter`, `returns_year`: the gate and the returns of one period
+  (partitioned monthly, quarterly, annually); created when such assets exist.
+- `remind_departments`: the daily reminder.
+
+DuckDB has one writer: every job runs in one process (in-process executor), the instance starts
+one run at a time (dagster.yaml, written by Settings.ensure_dirs), and a locked warehouse is
+waited for, then reported in words.
+"""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from collections.abc import Sequence
+from typing import Any
 
-from orchestration.dbt import build_dbt_assets, dbt_project, dbt_resource, prepare_manifest
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    AssetSelection,
+    AssetSpec,
+    Definitions,
+    HookContext,
+    define_asset_job,
+    definitions,
+    in_process_executor,
+    success_hook,
+)
+
+from orchestration.dbt import DBT_OP_NAME, build_dbt_assets, dbt_resource, manifest_path
+from orchestration.failures import record_run_failures
+from orchestration.intake_assets import INTAKE_KEYS, external_raw_specs, intake_inbox
+from orchestration.names import INTAKE_JOB, MAIN_JOB, RETURNS_JOBS
+from orchestration.partitions import PERIOD_PARTITIONS
+from orchestration.schedules import build_schedule, remind_job, remind_schedule, returns_schedule
+from orchestration.sensors import inbox_sensor
 from orchestration.settings import Settings
 
-MAIN_JOB = "build_warehouse"
+SNAPSHOT_KEY = AssetKey(["snapshot", "analyst_snapshot"])
+SNAPSHOT_SCHEMAS = ("marts", "catalogue")
 
 
-def build_definitions() -> Definitions:
-    settings = Settings.from_env()
+@success_hook(name="publish_snapshot", required_resource_keys=set())
+def publish_snapshot_hook(context: HookContext) -> None:
+    """After dbt succeeds, publish the marts as the analysts' read-only snapshot."""
+    if context.op.name != DBT_OP_NAME:
+        return
+    from orchestration.snapshot import publish_snapshot
+
+    result = publish_snapshot(Settings.from_env(), context.run_id)
+    context.instance.report_runless_asset_event(
+        AssetMaterialization(
+            SNAPSHOT_KEY,
+            description="分析快照已发布",
+            metadata={
+                "database": str(result.database),
+                "parquet": str(result.parquet_dir),
+                "tables": len(result.tables),
+            },
+        )
+    )
+    context.log.info(f"分析快照已发布：{result.database}（{len(result.tables)} 张表，{result.seconds} 秒）")
+
+
+def _keys(definition: Any) -> list[AssetKey]:
+    keys = getattr(definition, "keys", None)
+    if keys is not None:
+        return list(keys)
+    key = getattr(definition, "key", None)
+    return [key] if key is not None else []
+
+
+def partitioned_keys(definitions: Sequence[Any], period_type: str) -> list[AssetKey]:
+    """Keys of the assets partitioned like `period_type`'s forms."""
+    wanted = PERIOD_PARTITIONS[period_type]
+    return [key for d in definitions if getattr(d, "partitions_def", None) == wanted for key in _keys(d)]
+
+
+def build_definitions(
+    settings: Settings | None = None,
+    checks: Sequence[Any] | None = None,
+    gates: Sequence[Any] | None = None,
+    returns: Sequence[Any] | None = None,
+) -> Definitions:
+    """The product's Definitions; `checks`, `gates`, `returns` default to the quality and returns modules'."""
+    from orchestration.quality_checks import gate_assets, quality_checks
+    from orchestration.return_assets import return_assets
+
+    settings = settings or Settings.from_env()
     settings.export()
-    manifest = dbt_project().manifest_path
-    if not manifest.exists():
-        manifest = prepare_manifest()
-    warehouse_dbt = build_dbt_assets(manifest)
+    warehouse_dbt = build_dbt_assets(manifest_path(settings))
+    checks = list(quality_checks() if checks is None else checks)
+    gates = list(gate_assets() if gates is None else gates)
+    returns = list(return_assets() if returns is None else returns)
+    dbt_keys = list(warehouse_dbt.keys)
+    unpartitioned = [*INTAKE_KEYS, *dbt_keys]
+    snapshot_spec = AssetSpec(
+        SNAPSHOT_KEY,
+        deps=[k for k in dbt_keys if k.path[0] in SNAPSHOT_SCHEMAS],
+        group_name="snapshot",
+        description="分析快照：数据集市与目录的只读副本（snapshot/warehouse.duckdb 与 Parquet），每次构建成功后发布",
+    )
+    jobs: list[Any] = [
+        define_asset_job(
+            MAIN_JOB,
+            selection=AssetSelection.assets(*unpartitioned),
+            description="接收收件箱、载入目录并构建仓库全部模型与检查，随后发布分析快照",
+            hooks={publish_snapshot_hook},
+        ),
+        define_asset_job(
+            INTAKE_JOB,
+            selection=AssetSelection.assets(*INTAKE_KEYS).downstream() & AssetSelection.assets(*unpartitioned),
+            description="收件箱有新报表时：接收，再刷新原始表下游的模型与检查，随后发布分析快照",
+            hooks={publish_snapshot_hook},
+        ),
+        remind_job,
+    ]
+    schedules: list[Any] = [build_schedule(MAIN_JOB), remind_schedule]
+    for period_type, job_name in RETURNS_JOBS.items():
+        keys = partitioned_keys([*gates, *returns], period_type)
+        if not keys:
+            continue
+        jobs.append(
+            define_asset_job(
+                job_name,
+                selection=AssetSelection.assets(*keys),
+                description=f"质量闸门与上报报表（{period_type}，一个报告期一个分区）",
+            )
+        )
+        schedules.append(returns_schedule(period_type, job_name))
     return Definitions(
-        assets=[warehouse_dbt],
-        jobs=[
-            define_asset_job(MAIN_JOB, selection=AssetSelection.all(), description="载入目录并构建仓库全部模型与检查")
-        ],
-        resources={"dbt": dbt_resource()},
+        assets=[intake_inbox, *external_raw_specs(), warehouse_dbt, snapshot_spec, *gates, *returns],
+        asset_checks=checks,
+        jobs=jobs,
+        schedules=schedules,
+        sensors=[inbox_sensor, record_run_failures],
+        resources={"dbt": dbt_resource(settings)},
+        executor=in_process_executor,
     )
 
 
-defs = build_definitions()
+@definitions
+def defs() -> Definitions:
+    """Loaded on demand by `dagster dev -m orchestration.definitions` (importing this module builds nothing)."""
+    return build_definitions()

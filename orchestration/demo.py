@@ -32,6 +32,10 @@ class DemoSummary:
     records_already_loaded: bool = False
     defects: list[dict[str, object]] = field(default_factory=list)
     rejected_receipts: list[Path] = field(default_factory=list)
+    task_reports: int = 0  # of `files`: task-report forms (重点任务推进情况季报)
+    centres_registered: int = 0  # registry events recorded by this run (0 when already imported)
+    centre_summaries: int = 0  # annual summaries dropped into inbox/centres/ (not counted in `files`)
+    centre_summaries_accepted: int = 0
 
 
 def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSummary:
@@ -84,7 +88,12 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
         os.utime(path, (stamp, stamp))
         summary.files += 1
 
+    _drop_task_reports_and_centres(settings, catalogue, summary, len(seen))
+    centres_inbox = (settings.inbox / "centres").resolve()
     for outcome in ingest(inbox_files(settings), settings, catalogue, actor="ipwh demo"):
+        if outcome.path.resolve().is_relative_to(centres_inbox):
+            summary.centre_summaries_accepted += outcome.status == "accepted"
+            continue
         if outcome.status == "accepted":
             summary.accepted += 1
         elif outcome.status == "duplicate":
@@ -97,6 +106,45 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
         json.dumps(summary.defects, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
     return summary
+
+
+def _drop_task_reports_and_centres(settings: Settings, catalogue: Catalogue, summary: DemoSummary, n: int) -> int:
+    """Task-report forms into the lead units' inboxes; the sample centre registry imported; the
+    centres' annual summaries into inbox/centres/<centre>/. All through the real paths, 示例数据."""
+    from sources.centres.registry import import_registry, registry_rows_text
+    from sources.demo.tasks import demo_centre_summaries, demo_centres, demo_task_reports, summary_pdf
+    from sources.forms.spec import assignment
+    from sources.forms.xlsx_template import write_bytes_atomic, write_xlsx_form
+
+    signature = {"head_of_unit": "（示例）负责人", "filled_by": "（示例）填表人", "phone": "0591-00000000"}
+    for report in demo_task_reports(catalogue):
+        found = assignment(catalogue, report.form_code, report.region_code, report.department_code)
+        suffix = "" if report.attempt == 1 else f"_第{report.attempt}次报送"
+        path = settings.inbox / report.department_code / f"{found.form.table_no}_{report.period.code}{suffix}.xlsx"
+        signed = {**signature, "reported_on": report.received_on.isoformat()}
+        write_xlsx_form(found, report.period, path, values=report.values, signature=signed, sample=True)
+        _stamp(path, _arrival(report.received_on, n))
+        n += 1
+        summary.files += 1
+        summary.task_reports += 1
+    registry = import_registry(
+        registry_rows_text(demo_centres()), "示例中心名册.csv", settings, catalogue, sample=True, actor="ipwh demo"
+    )
+    if registry.problems:
+        raise RuntimeError(f"示例中心名册未能导入：{registry.problems}")
+    summary.centres_registered = registry.recorded
+    for item in demo_centre_summaries():
+        path = settings.inbox / "centres" / item.centre_code / item.file_name
+        write_bytes_atomic(path, summary_pdf(item))
+        _stamp(path, _arrival(item.received_on, n))
+        n += 1
+        summary.centre_summaries += 1
+    return n
+
+
+def _stamp(path: Path, arrived: datetime) -> None:
+    stamp = arrived.replace(tzinfo=TIMEZONE).timestamp()
+    os.utime(path, (stamp, stamp))
 
 
 def _arrival(day: date, n: int) -> datetime:

@@ -287,15 +287,23 @@ def records(
 
 
 @friendly
-def demo() -> None:
+def demo(
+    follow_up: Annotated[
+        bool, typer.Option("--follow-up", help="示例后续：永泰县财政局更正重报，示例分析员书面说明逾期与缺报")
+    ] = False,
+) -> None:
     """生成并载入示例场景（示例数据）：福州市及 13 个县（市）区、鼓楼区街镇、鲤城区，2019-01 至 2026-10。
 
     各单位报表经真实模板填写后放入收件箱并正常接收；含逾期、单位错误、更正重报、退回等典型情形。
-    再次运行不会重复载入。示例：ipwh demo && ipwh run
+    再次运行不会重复载入。--follow-up：质量检查拦下问题之后的处理（更正重报、书面说明），再次运行无变化。
+    示例：ipwh demo && ipwh run；ipwh demo --follow-up && ipwh run
     """
+    settings = Settings.from_env()
+    if follow_up:
+        _demo_follow_up(settings)
+        return
     from orchestration.demo import build_demo
 
-    settings = Settings.from_env()
     out.print("正在生成示例数据（报表模板填写 → 收件箱 → 接收）…")
     summary = build_demo(settings)
     records = "专利明细此前已载入" if summary.records_already_loaded else f"专利明细 {summary.records} 条"
@@ -312,3 +320,23 @@ def demo() -> None:
             where = f"{defect.get('department_code')} {defect.get('form_code')} {defect.get('period')}"
             out.print(f"  - {escape(where)}：{escape(str(defect.get('what', '')))}")
     out.print("下一步：ipwh run 构建仓库；ipwh submissions --period 2026-10 查看报送情况。")
+
+
+def _demo_follow_up(settings: Settings) -> None:
+    from orchestration.demo_follow_up import run_follow_up
+
+    if not settings.warehouse.exists():
+        raise UsageError("仓库尚不存在：请先运行 ipwh demo 与 ipwh run，再运行 ipwh demo --follow-up。")
+    out.print("示例后续：更正重报（报表模板 → 收件箱 → 接收）与分析人员书面说明…")
+    summary = run_follow_up(settings)
+    for name in summary.resubmitted:
+        out.print(f"  已接收更正重报：{escape(name)}")
+    if summary.already_received:
+        out.print(f"  更正报表此前已接收（{summary.already_received} 份），未重复处理。")
+    for line in summary.rejected:
+        err.print(f"  [red]更正报表被退回：[/red]{escape(line)}")
+    for line in summary.explained:
+        out.print(f"  示例分析员已书面说明：{escape(line)}")
+    out.print("下一步：ipwh run 重新构建并检查；ipwh check --period 2026-10 查看关卡。")
+    if summary.rejected:
+        raise typer.Exit(1)

@@ -8,6 +8,8 @@ Windows close in Asia/Shanghai; only periods that have ended are partitions.
 
 from __future__ import annotations
 
+from datetime import date
+
 from dagster import TimeWindowPartitionsDefinition
 
 from sources.periods import Period
@@ -44,3 +46,20 @@ def partition_of_period(period: Period) -> str:
     if period.period_type == "quarter":
         return period.start.strftime("%Y-%m")
     return period.code
+
+
+def period_containing(day: date, period_type: str) -> Period:
+    """The period of `period_type` that `day` falls in (not yet ended on that day)."""
+    if period_type == "month":
+        return Period.of("month", day.year, day.month)
+    if period_type == "quarter":
+        return Period.of("quarter", day.year, (day.month - 1) // 3 + 1)
+    return Period.of("year", day.year)
+
+
+def latest_ended_partition(period_type: str, today: date) -> str | None:
+    """The partition key of the latest period that has ended before `today` (None before the first one)."""
+    period = period_containing(today, period_type).previous()
+    key = partition_of_period(period)
+    first = PERIOD_PARTITIONS[period_type].start.date()
+    return key if period.start >= first else None

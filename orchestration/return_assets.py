@@ -1,9 +1,54 @@
-"""Placeholder for the returns as Dagster assets downstream of the gate (filled in with issue 6)."""
-
-from __future__ import annotations
+"""The returns as Dagster assets: one per period type, partitioned by reporting period, downstream
+of the gate asset of the same type. Each materialisation calls the same build as `ipwh returns
+build` (which checks the gate again and writes nothing when it is closed). No `from __future__ import
+annotations` here: Dagster reads the `context` annotation at definition time."""
 
 from typing import Any
 
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MetadataValue, asset
+
+from orchestration.partitions import PERIOD_PARTITIONS, period_of_partition
+from sources.periods import PERIOD_TYPES
+
+_LABEL = {"month": "月报", "quarter": "季报", "year": "年报"}
+
+
+def _returns_asset(period_type: str) -> AssetsDefinition:
+    @asset(
+        key=AssetKey(["returns", period_type]),
+        group_name="returns",
+        partitions_def=PERIOD_PARTITIONS[period_type],
+        deps=[AssetKey(["gate", period_type])],
+        description=f"上报报表（{_LABEL[period_type]}）：发件箱中该报告期的全部报表与清单（须通过质量关口）。",
+    )
+    def _build(context: AssetExecutionContext) -> None:
+        from orchestration.settings import Settings
+        from reports.build import GateClosed, ReturnsError, build_in_warehouse
+        from reports.registry import SubmitError
+
+        settings = Settings.from_env()
+        period = period_of_partition(period_type, context.partition_key)
+        try:
+            outcome = build_in_warehouse(settings.warehouse, settings.outbox, period)
+        except (GateClosed, ReturnsError, SubmitError) as exc:
+            raise Failure(description=str(exc)) from None
+        metadata: dict[str, Any] = {
+            "period": period.code,
+            "version": outcome.version,
+            "folder": MetadataValue.path(str(outcome.folder)),
+            "files": MetadataValue.json({b.file_name: b.sha256 for b in outcome.built}),
+        }
+        if outcome.unchanged_from is not None:
+            metadata["unchanged_from_submitted_version"] = outcome.unchanged_from
+        if outcome.failed:
+            raise Failure(
+                description="；".join(f"{code}：{message}" for code, message in outcome.failed.items()),
+                metadata=metadata,
+            )
+        context.add_output_metadata(metadata)
+
+    return _build
+
 
 def return_assets() -> list[Any]:
-    return []
+    return [_returns_asset(period_type) for period_type in PERIOD_TYPES]

@@ -1,9 +1,157 @@
-"""Placeholder: filled in by the returns work; registered in cli.py."""
+"""`ipwh returns …`: build the returns into the outbox, submit them upward, list them."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from orchestration.console import UsageError, err, friendly, out
+from orchestration.settings import Settings, local_now
+from sources.periods import Period
+
+_TYPE_LABEL = {"month": "月报", "quarter": "季报", "year": "年报"}
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to `ipwh`."""
+    returns_app = typer.Typer(
+        help="上报报表：生成（须通过质量关口）、报送与查看。\n\n示例：ipwh returns build --period 2026-10",
+        no_args_is_help=True,
+    )
+    app.add_typer(returns_app, name="returns")
+    returns_app.command("build")(build)
+    returns_app.command("submit")(submit)
+    returns_app.command("list")(list_returns)
+
+
+@friendly
+def build(
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="报告期：月 2026-10、季 2026Q3、年 2025；缺省为最近结束的各期")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option("--return", "-r", help="只生成该报表（编码，可重复）")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="更正原因（报送后重新生成时写入变化清单）")] = None,
+) -> None:
+    """生成报告期的全部报表到发件箱（先检查质量关口；未通过则不写任何文件）。
+
+    示例：ipwh returns build --period 2026Q3
+    """
+    from reports.build import GateClosed, ReturnsError, build_in_warehouse, latest_ended_periods
+    from reports.registry import SubmitError
+    from reports.spec import load_definitions
+
+    settings = Settings.from_env()
+    definitions = load_definitions()
+    if only:
+        unknown = [code for code in only if code not in definitions]
+        if unknown:
+            raise UsageError(f"没有这些报表：{'、'.join(unknown)}。可选：{'、'.join(definitions)}")
+    periods = [Period.parse(period)] if period else latest_ended_periods(settings.today)
+    if period and not periods[0].has_ended(settings.today):
+        raise UsageError(f"报告期 {periods[0].code} 尚未结束（今天是 {settings.today}），不能生成报表。")
+    failed = False
+    for p in periods:
+        try:
+            outcome = build_in_warehouse(settings.warehouse, settings.outbox, p, only=only, reason=reason)
+        except GateClosed as exc:
+            err.print(f"[red]{exc}[/red]", markup=True)
+            failed = True
+            continue
+        except ReturnsError as exc:
+            if period:
+                err.print(f"[red]错误：[/red]{exc}", markup=True)
+                raise typer.Exit(1) from None
+            out.print(f"{p.label}：{exc}")
+            continue
+        except SubmitError as exc:
+            err.print(f"[red]错误：[/red]{exc}", markup=True)
+            raise typer.Exit(1) from None
+        if outcome.unchanged_from is not None:
+            out.print(f"{p.label}：与已报送的第 {outcome.unchanged_from} 版相同，未生成新版本。")
+            continue
+        sample = "（示例数据）" if any(b.sample for b in outcome.built) else ""
+        out.print(f"[green]{p.label}[/green] 第 {outcome.version} 版{sample} → {outcome.folder}")
+        for b in outcome.built:
+            out.print(f"  {b.file_name}  sha256 {b.sha256[:16]}…  依据报送 {len(b.inputs)} 份")
+        if outcome.changes:
+            out.print(f"  相对已报送版本有 {len(outcome.changes)} 处变化，见 change_list.csv 与各表“更正说明”工作表")
+        for code, message in outcome.failed.items():
+            err.print(f"[red]  {code} 未能生成：[/red]{message}", markup=True)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@friendly
+def submit(
+    period: Annotated[str, typer.Option("--period", "-p", help="报告期，如 2026-10")],
+    by: Annotated[str, typer.Option("--by", help="报送人")] = "",
+    note: Annotated[str | None, typer.Option("--note", help="备注")] = None,
+) -> None:
+    """报送已生成的最新版本：核对文件、锁定所依据的部门报送、打包（zip）并记录报送人与时间。
+
+    示例：ipwh returns submit --period 2026-10 --by 张三
+    """
+    from orchestration.warehouse import WarehouseUnavailable, writer
+    from reports.registry import SubmitError
+    from reports.registry import submit as do_submit
+
+    settings = Settings.from_env()
+    p = Period.parse(period)
+    actor = by.strip()
+    if not actor:
+        raise UsageError("请用 --by 写明报送人，例如 --by 张三")
+    if not settings.warehouse.exists():
+        raise WarehouseUnavailable(f"仓库文件 {settings.warehouse} 尚不存在：请先运行 `make run`。")
+    try:
+        with writer(settings.warehouse) as con:
+            done = do_submit(con, settings.outbox, p, actor=actor, at=local_now().replace(microsecond=0), note=note)
+    except SubmitError as exc:
+        err.print(f"[red]错误：[/red]{exc}", markup=True)
+        raise typer.Exit(1) from None
+    out.print(
+        f"[green]已报送[/green] {done.submission_no}（{p.label} 第 {done.version} 版），报送人 {actor}，"
+        f"{done.submitted_at:%Y-%m-%d %H:%M}"
+    )
+    out.print(f"  报送包：{done.package}（sha256 {done.package_sha256[:16]}…）")
+    out.print(f"  已锁定所依据的部门报送 {done.locked} 份：这些报表不再接受新版本；更正请重新生成新版本。")
+
+
+@friendly
+def list_returns() -> None:
+    """列出报表定义、发件箱中已生成的版本与报送记录。
+
+    示例：ipwh returns list
+    """
+    from orchestration.warehouse import read_only
+    from reports.registry import MANIFEST
+    from reports.spec import load_definitions
+
+    settings = Settings.from_env()
+    table = Table("编码", "表号", "报表", "报告期类型", title="报表定义（reports/definitions）")
+    for d in load_definitions().values():
+        table.add_row(d.code, d.table_no, d.title, "、".join(_TYPE_LABEL[t] for t in d.period_types))
+    out.print(table)
+    submitted: dict[tuple[str, int], tuple[str, str]] = {}
+    if settings.warehouse.exists():
+        with read_only(settings.warehouse) as con:
+            found = con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'returns' "
+                "and table_name = 'submissions'"
+            ).fetchone()[0]
+            if found:
+                for period_code, version, who, at in con.execute(
+                    "select period_code, version, submitted_by, submitted_at from returns.submissions"
+                ).fetchall():
+                    submitted[(period_code, version)] = (who, f"{at:%Y-%m-%d %H:%M}")
+    built = Table("报告期", "版本", "文件数", "状态", title=f"发件箱 {settings.outbox}")
+    for folder in sorted(settings.outbox.glob("*/v*")) if settings.outbox.exists() else []:
+        if not (folder / MANIFEST).exists():
+            continue
+        version = int(folder.name[1:]) if folder.name[1:].isdigit() else 0
+        who = submitted.get((folder.parent.name, version))
+        state = f"已报送（{who[0]}，{who[1]}）" if who else "未报送"
+        built.add_row(folder.parent.name, folder.name, str(len(list(folder.glob("*.xlsx")))), state)
+    out.print(built)

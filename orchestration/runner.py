@@ -1,58 +1,310 @@
-"""Run the main job in-process (no server): what `make run` and `ipwh run` do."""
+"""Run the definitions in-process (no server): what `make run` and `ipwh run` do.
+
+`run_all` runs `build_warehouse`, then each returns job for the latest ended period of its type
+(as of Settings.today; IPWH_TODAY pins it). Progress is reported as it happens, one line per step
+and per asset group, checks by name with their severity; dbt's own log goes to
+`<IPWH_HOME>/logs/`, not to the terminal.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from orchestration.settings import Settings
+from orchestration.settings import Settings, local_now
+
+# Exit codes of `ipwh run`.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_REFUSED = 3  # the warehouse built, but the gate refused a return: a data problem to act on
+
+STEP_LABELS = {
+    "intake_inbox": "接收收件箱",
+    "warehouse_dbt": "dbt 构建（目录、模型、测试）",
+}
+GROUP_LABELS = {
+    "raw": "原始表",
+    "catalogue": "目录",
+    "staging": "暂存层",
+    "intermediate": "中间层",
+    "marts": "数据集市",
+    "gate": "质量闸门",
+    "returns": "上报报表",
+    "snapshot": "分析快照",
+}
+SEVERITY_LABELS = {"ERROR": "错误", "WARN": "警告"}
+
+
+@dataclass
+class CheckResult:
+    name: str  # asset/key:check_name
+    passed: bool
+    severity: str  # ERROR | WARN
+    blocking: bool
+    description: str | None = None
+    details: list[str] = field(default_factory=list)
 
 
 @dataclass
 class RunSummary:
+    job: str
     success: bool
+    partition: str | None = None
+    run_id: str | None = None
     materialized: list[str] = field(default_factory=list)
-    checks_passed: int = 0
-    checks_failed: list[str] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    skipped_steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. the snapshot could not be published
+    seconds: float = 0.0
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(c.passed for c in self.checks)
+
+    @property
+    def checks_failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.passed]
+
+    @property
+    def blockers(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed and c.blocking and c.severity == "ERROR"]
+
+    @property
+    def refused(self) -> bool:
+        """Failed only because blocking checks failed (data problems), not because something broke."""
+        return not self.success and bool(self.blockers) and all(_is_check_failure(e) for e in self.errors)
 
 
-def run_main_job(settings: Settings) -> RunSummary:
+@dataclass
+class Outcome:
+    build: RunSummary
+    returns: list[RunSummary] = field(default_factory=list)
+    not_defined: list[str] = field(default_factory=list)  # period types without returns assets yet
+
+    @property
+    def exit_code(self) -> int:
+        if not self.build.success and not self.build.refused:
+            return EXIT_ERROR
+        if any(not r.success and not r.refused for r in self.returns):
+            return EXIT_ERROR
+        if self.build.refused or any(r.refused for r in self.returns):
+            return EXIT_REFUSED
+        return EXIT_OK
+
+
+def _is_check_failure(message: str) -> bool:
+    lower = message.lower()
+    return ("check" in lower and ("blocking" in lower or "failed" in lower)) or "检查" in message
+
+
+Echo = Callable[[str], None]
+
+
+class ProgressHandler(logging.Handler):
+    """Turns Dagster events into a few readable lines as they happen."""
+
+    def __init__(self, echo: Echo) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.echo = echo
+        self.started: dict[str, float] = {}
+        self.groups: dict[str, dict[str, int]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event") if isinstance(meta, dict) else None
+        event = event or getattr(record, "dagster_event", None)
+        if event is None:
+            return
+        try:
+            self._handle(event)
+        except Exception:  # progress output must never break a run
+            return
+
+    def _handle(self, event: Any) -> None:
+        kind = event.event_type_value
+        step = event.step_key or ""
+        label = STEP_LABELS.get(step, step)
+        if kind == "STEP_START":
+            self.started[step] = time.monotonic()
+            self.groups[step] = {}
+            self.echo(f"  ▶ {label}…")
+        elif kind == "ASSET_MATERIALIZATION":
+            key = event.asset_key
+            group = key.path[0] if len(key.path) > 1 else "其他"
+            counts = self.groups.setdefault(step, {})
+            counts[group] = counts.get(group, 0) + 1
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                severity = evaluation.severity.value
+                mark = "✗" if severity == "ERROR" else "!"
+                blocking = "，阻断" if evaluation.blocking else ""
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                self.echo(f"    {mark} 检查未通过（{SEVERITY_LABELS.get(severity, severity)}{blocking}）：{name}")
+        elif kind == "STEP_SUCCESS":
+            seconds = time.monotonic() - self.started.get(step, time.monotonic())
+            counts = self.groups.get(step, {})
+            for group, n in counts.items():
+                self.echo(f"    {GROUP_LABELS.get(group, group)}：{n} 个")
+            self.echo(f"  ✓ {label} 完成（{seconds:.0f} 秒）")
+        elif kind == "STEP_FAILURE":
+            self.echo(f"  ✗ {label} 失败：{_failure_text(event)}")
+        elif kind == "HOOK_COMPLETED" and step == "warehouse_dbt":
+            self.echo("  ✓ 分析快照已发布（snapshot/warehouse.duckdb 与 Parquet）")
+        elif kind == "HOOK_ERRORED":
+            self.echo(f"  ! 分析快照未能发布：{_hook_error(event)}")
+        elif kind == "STEP_SKIPPED":
+            self.echo(f"  – {label} 跳过（上游未完成或被阻断）")
+
+
+def _failure_text(event: Any) -> str:
+    data = event.step_failure_data
+    if data and data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error if data else None
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    if error is not None:
+        return " ".join(f"{error.cls_name}: {error.message}".split())[:500]
+    return event.message or "步骤失败"
+
+
+def _hook_error(event: Any) -> str:
+    error = getattr(event.event_specific_data, "error", None)
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    return " ".join(f"{error.message}".split())[:500] if error is not None else (event.message or "")
+
+
+def _progress_logger_def(echo: Echo):
+    from dagster import logger
+
+    @logger(description="ipwh run progress")
+    def progress(_init_context: Any) -> logging.Logger:
+        log = logging.getLogger("ipwh.progress")
+        log.handlers = [ProgressHandler(echo)]
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        return log
+
+    return progress
+
+
+def prepare(settings: Settings) -> None:
+    """Directories, the dbt manifest and the raw tables dbt reads; the definitions import after this."""
     settings.ensure_dirs()
     settings.export()
-    # Heavy imports only here: the rest of the CLI stays fast.
-    from dagster import DagsterEventType, DagsterInstance
-
     from orchestration.dbt import prepare_manifest
-
-    prepare_manifest()
-    # dbt reads the raw tables as sources: they must exist before the first file arrives.
     from orchestration.warehouse import writer
     from sources.intake.raw_schema import ensure_raw_schema
 
-    with writer(settings.warehouse) as con:
+    prepare_manifest(settings)
+    with writer(settings.warehouse) as con:  # waits (with a message) while another process writes
         ensure_raw_schema(con)
-    # Imported after the manifest is fresh: the module builds the one Definitions on import.
-    from orchestration.definitions import MAIN_JOB, defs
 
-    job = defs.resolve_job_def(MAIN_JOB)
-    with DagsterInstance.get() as instance:
+
+def execute(
+    job_name: str, settings: Settings, echo: Echo, partition: str | None = None, defs: Any = None
+) -> RunSummary:
+    """Run one job of the Definitions in-process against the installation's Dagster instance."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    if defs is None:
+        from orchestration.definitions import build_definitions
+
+        defs = build_definitions(settings)
+    log_path = settings.logs / f"{job_name}-{local_now():%Y%m%d-%H%M%S}.log"
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    terminal = sys.stdout
+
+    def show(line: str) -> None:
+        with contextlib.redirect_stdout(terminal):
+            echo(line)
+
+    job = defs.resolve_job_def(job_name).with_logger_defs({"ipwh_progress": _progress_logger_def(show)})
+    # dagster-dbt echoes every dbt log line to stdout: keep it in a file, not on the terminal.
+    with (
+        log_path.open("w", encoding="utf-8") as dbt_log,
+        contextlib.redirect_stdout(dbt_log),
+        DagsterInstance.get() as instance,
+    ):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            partition_key=partition,
+            run_config={"loggers": {"ipwh_progress": {}}},
         )
-    summary = RunSummary(success=result.success)
+    summary = RunSummary(job=job_name, success=result.success, partition=partition, run_id=result.run_id)
+    summary.seconds = round(time.monotonic() - started, 1)
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             summary.materialized.append(event.asset_key.to_user_string())
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-            if evaluation.passed:
-                summary.checks_passed += 1
-            else:
-                summary.checks_failed.append(name)
+            summary.checks.append(_check_result(event.event_specific_data))
         elif event.event_type == DagsterEventType.STEP_FAILURE:
-            summary.errors.append(event.message or "步骤失败")
-    summary.success = summary.success and not summary.checks_failed
+            summary.errors.append(_failure_text(event))
+        elif event.event_type == DagsterEventType.HOOK_ERRORED:
+            summary.warnings.append(f"分析快照未能发布：{_hook_error(event)}")
+        elif event.event_type == DagsterEventType.STEP_SKIPPED:
+            summary.skipped_steps.append(event.step_key or "")
     return summary
+
+
+def _check_result(evaluation: Any) -> CheckResult:
+    details = []
+    for label, value in (evaluation.metadata or {}).items():
+        text = getattr(value, "value", value)
+        if isinstance(text, str | int | float) and not isinstance(text, bool):
+            details.append(f"{label}：{text}")
+    return CheckResult(
+        name=f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+        passed=evaluation.passed,
+        severity=evaluation.severity.value,
+        blocking=bool(evaluation.blocking),
+        description=evaluation.description,
+        details=details[:10],
+    )
+
+
+def run_all(settings: Settings, echo: Echo = print, defs: Any = None) -> Outcome:
+    """build_warehouse, then the returns of the latest ended period of each type."""
+    from orchestration.names import MAIN_JOB, RETURNS_JOBS
+    from orchestration.partitions import latest_ended_partition, period_of_partition
+
+    prepare(settings)
+    if defs is None:
+        from orchestration.definitions import build_definitions
+
+        defs = build_definitions(settings)
+    echo(f"作业 {MAIN_JOB}：")
+    build = execute(MAIN_JOB, settings, echo, defs=defs)
+    outcome = Outcome(build=build)
+    if not build.success and not build.refused:
+        return outcome
+    defined = {job.name for job in defs.resolve_all_job_defs()}
+    for period_type, job_name in RETURNS_JOBS.items():
+        if job_name not in defined:
+            outcome.not_defined.append(period_type)
+            continue
+        key = latest_ended_partition(period_type, settings.today)
+        if key is None:
+            continue
+        period = period_of_partition(period_type, key)
+        echo(f"作业 {job_name}（{period.label}，分区 {key}）：")
+        outcome.returns.append(execute(job_name, settings, echo, partition=key, defs=defs))
+    return outcome
+
+
+def run_main_job(settings: Settings) -> RunSummary:
+    """The build alone (kept for tests and callers that want no returns)."""
+    from orchestration.names import MAIN_JOB
+
+    prepare(settings)
+    return execute(MAIN_JOB, settings, lambda _line: None)

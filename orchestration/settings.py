@@ -34,6 +34,7 @@ class Settings:
     warehouse: Path
     # IPWH_TODAY pins "today" (deadlines, which periods have ended) for demos and tests.
     today_override: date | None = field(default=None)
+    dbt_target_override: Path | None = field(default=None)
 
     @property
     def today(self) -> date:
@@ -59,6 +60,29 @@ class Settings:
     def outbox(self) -> Path:
         return self.home / "outbox"
 
+    @property
+    def alerts(self) -> Path:
+        """Reminders (`<date>.txt`, `.csv`) and the run-failure log (`failures.log`)."""
+        return self.home / "alerts"
+
+    @property
+    def snapshot(self) -> Path:
+        """The analysts' read-only copy of the marts: `warehouse.duckdb` and `parquet/`."""
+        return self.home / "snapshot"
+
+    @property
+    def snapshot_db(self) -> Path:
+        return self.snapshot / "warehouse.duckdb"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's manifest and run artifacts for this installation (IPWH_DBT_TARGET moves it)."""
+        return self.dbt_target_override or self.home / "dbt" / "target"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -77,24 +101,64 @@ class Settings:
                 today = date.fromisoformat(raw_today)
             except ValueError as exc:
                 raise ConfigError(f"IPWH_TODAY 应为日期，如 2026-11-21，当前为 {raw_today!r}") from exc
-        return cls(home=home, warehouse=warehouse, today_override=today)
+        dbt_target = _path_setting(env, "IPWH_DBT_TARGET", home / "dbt" / "target")
+        return cls(home=home, warehouse=warehouse, today_override=today, dbt_target_override=dbt_target)
 
     def ensure_dirs(self) -> None:
-        for folder in (self.home, self.dagster_home, self.inbox, self.archive, self.outbox, self.receipts):
+        folders = (self.home, self.dagster_home, self.inbox, self.archive, self.outbox, self.receipts, self.alerts)
+        for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        instance_yaml = self.dagster_home / "dagster.yaml"
-        if not instance_yaml.exists():
-            # Local runs send nothing anywhere.
-            instance_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        write_instance_yaml(self.dagster_home / "dagster.yaml")
 
     def export(self) -> None:
         """Make dbt and Dagster (which read the environment) use these paths."""
         os.environ["IPWH_HOME"] = str(self.home)
         os.environ["IPWH_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        os.environ["IPWH_DBT_TARGET"] = str(self.dbt_target)
         if self.today_override:
             os.environ["IPWH_TODAY"] = self.today_override.isoformat()
+
+
+# The Dagster instance: local runs send nothing anywhere, and DuckDB has one writer, so the run
+# queue starts one run at a time (the sensor's and the schedules' runs wait their turn).
+INSTANCE_SETTINGS: dict[str, dict[str, object]] = {
+    "telemetry": {"enabled": False},
+    "concurrency": {"runs": {"max_concurrent_runs": 1}},
+}
+
+
+def write_instance_yaml(path: Path) -> None:
+    """Create or update dagster.yaml with INSTANCE_SETTINGS, keeping any other keys already there."""
+    import yaml
+
+    current: dict[str, object] = {}
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        current = loaded if isinstance(loaded, dict) else {}
+    merged = dict(current)
+    for key, wanted in INSTANCE_SETTINGS.items():
+        section = merged.get(key)
+        merged[key] = _merge(section if isinstance(section, dict) else {}, wanted)
+    if isinstance(merged.get("run_queue"), dict):
+        # `run_queue.max_concurrent_runs` conflicts with `concurrency.runs`; the latter wins.
+        merged["run_queue"] = {k: v for k, v in merged["run_queue"].items() if k != "max_concurrent_runs"}
+        if not merged["run_queue"]:
+            del merged["run_queue"]
+    if merged != current or not path.exists():
+        path.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _merge(current: dict[str, object], wanted: dict[str, object]) -> dict[str, object]:
+    out = dict(current)
+    for key, value in wanted.items():
+        if isinstance(value, dict):
+            inner = out.get(key)
+            out[key] = _merge(inner if isinstance(inner, dict) else {}, value)
+        else:
+            out[key] = value
+    return out
 
 
 def _path_setting(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:

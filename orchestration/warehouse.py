@@ -41,23 +41,50 @@ def query(path: Path, sql: str, params: list[object] | None = None) -> tuple[lis
         return columns, cur.fetchall()
 
 
+# How long a writer waits for another process's lock: WRITER_ATTEMPTS tries, WRITER_WAIT_SECONDS apart.
+WRITER_ATTEMPTS = 10
+WRITER_WAIT_SECONDS = 3.0
+
+
+def is_lock_error(exc: BaseException | str) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text or "lock on file" in text)
+
+
+def wait_for_writer(path: Path, attempts: int | None = None, wait_seconds: float | None = None) -> None:
+    """Return once no other process holds the warehouse (e.g. before dbt opens it); else WarehouseUnavailable."""
+    if not path.exists():
+        return
+    with writer(path, attempts, wait_seconds):
+        pass
+
+
 @contextmanager
-def writer(path: Path, attempts: int = 5, wait_seconds: float = 1.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(
+    path: Path, attempts: int | None = None, wait_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one writing connection; a lock held by another process is retried, then reported clearly."""
+    import sys
     import time
 
+    attempts = attempts or WRITER_ATTEMPTS
+    wait_seconds = WRITER_WAIT_SECONDS if wait_seconds is None else wait_seconds
     path.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(attempts):
+    for attempt in range(1, attempts + 1):
         try:
             con = duckdb.connect(str(path))
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise WarehouseUnavailable(f"无法打开仓库 {path}：{exc}") from exc
-            if attempt == attempts - 1:
+            if attempt == attempts:
                 raise WarehouseUnavailable(
-                    f"仓库 {path} 正被其他进程占用（可能有构建或查询在运行），已重试 {attempts} 次，请稍后再试。"
+                    f"仓库 {path} 正被其他进程占用（可能有构建、接收或直接打开仓库的查询在运行），"
+                    f"已等待约 {attempts * wait_seconds:.0f} 秒仍未释放，请稍后再试。"
+                    f"分析查询请使用只读快照（ipwh query），不要直接打开仓库文件。"
                 ) from exc
+            sys.stderr.write(f"仓库正被其他进程占用，{wait_seconds:g} 秒后重试（第 {attempt}/{attempts - 1} 次）…\n")
+            sys.stderr.flush()
             time.sleep(wait_seconds)
         except duckdb.Error as exc:
             raise WarehouseUnavailable(f"仓库文件 {path} 无法写入（可能已损坏或不是 DuckDB 文件）：{exc}") from exc

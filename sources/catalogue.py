@@ -7,6 +7,7 @@ warehouse build; dbt loads the same files into the warehouse and tests them ther
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -34,7 +35,17 @@ TABLES = (
     "centre_programme_rules",
     "centre_applicant_kinds",
     "industry_centres",
+    "task_forms",
+    "task_statuses",
+    "centre_monitoring_rules",
 )
+
+
+# How a share target is judged (plan_targets.judgement) and which source's figure is in force for an
+# element (data_elements.preferred_source); the SQL models interpret these values.
+JUDGEMENTS = ("pooled", "each_year")
+PREFERRED_SOURCES = ("form", "bulletin", "records")
+_SEED_CITATION = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt, \S")
 
 
 class CatalogueError(Exception):
@@ -238,12 +249,86 @@ class Catalogue:
                 if r[key] in seen:
                     out.append(f"{table}: {key} 重复：{r[key]}")
                 seen.add(r[key])
+        out += self._task_and_centre_problems()
+        out += self._judgement_and_source_problems()
         for t in self.targets:
             plan = self.plans.get(t.plan_code)
             if plan and t.seed_file != plan["source_file"]:
                 out.append(f"plan_targets.{t.code}: 出处 {t.seed_file} 与规划来源 {plan['source_file']} 不符")
             if not t.seed_section.strip():
                 out.append(f"plan_targets.{t.code}: 缺少出处章节")
+        return out
+
+    def _task_and_centre_problems(self) -> list[str]:
+        """Task-report forms, task statuses and centre monitoring rules (see task_forms.csv)."""
+        out: list[str] = []
+        element_forms = self.codes("forms", "form_code")
+        table_nos = self.codes("forms", "table_no")
+        for r in self.rows("task_forms"):
+            if r["form_code"] in element_forms:
+                out.append(f"task_forms: form_code {r['form_code']} 与 forms.csv 重复")
+            if r["table_no"] in table_nos:
+                out.append(f"task_forms.{r['form_code']}: 表号 {r['table_no']} 与 forms.csv 重复")
+            if not r["progress_max_chars"].isdigit():
+                out.append(f"task_forms.{r['form_code']}: progress_max_chars 应为正整数：{r['progress_max_chars']!r}")
+        statuses = self.rows("task_statuses")
+        if not any(r["is_done"] == "true" for r in statuses):
+            out.append("task_statuses: 没有表示“已完成”的状态（is_done = true）")
+        keys = (("task_statuses", "status_name"), ("task_statuses", "status_code"), ("task_forms", "form_code"))
+        for table, key in keys:
+            seen: set[str] = set()
+            for r in self.rows(table):
+                if r[key] in seen:
+                    out.append(f"{table}: {key} 重复：{r[key]}")
+                seen.add(r[key])
+        rules = self.codes("centre_programme_rules", "rule_code") | self.codes("centre_monitoring_rules", "rule_code")
+        for needed in ("annual_summary_interval", "re_review_interval", "summary_due_days", "review_due_soon_days"):
+            if needed not in rules:
+                out.append(f"中心规则缺少 {needed}（centre_programme_rules.csv / centre_monitoring_rules.csv）")
+        return out
+
+    def _judgement_and_source_problems(self) -> list[str]:
+        """plan_targets.judgement against target_kinds.judgements; data_elements.preferred_source and citation."""
+        out: list[str] = []
+        for table, columns in (
+            ("target_kinds", ("judgements",)),
+            ("plan_targets", ("judgement",)),
+            ("data_elements", ("preferred_source", "preferred_source_citation")),
+        ):
+            rows = self.rows(table)
+            missing = [c for c in columns if rows and c not in rows[0]]
+            if missing:
+                out.append(f"{table}.csv 缺少列：{'、'.join(missing)}")
+        if out:
+            return out
+        judgements = "、".join(JUDGEMENTS)
+        allowed_by_kind = {
+            r["target_kind"]: set(filter(None, r["judgements"].split("|"))) for r in self.rows("target_kinds")
+        }
+        for kind, allowed in allowed_by_kind.items():
+            for value in sorted(allowed - set(JUDGEMENTS)):
+                out.append(f"target_kinds.{kind}: judgements 含未知判定方式 {value!r}（可选：{judgements}）")
+        for r in self.rows("plan_targets"):
+            value, kind = r["judgement"], r["target_kind"]
+            where = f"plan_targets.{r['target_code']}: judgement = {value!r}"
+            if not value:
+                continue
+            if value not in JUDGEMENTS:
+                out.append(f"{where} 未知（可选：{judgements}；不适用时留空）")
+            elif value not in allowed_by_kind.get(kind, set()):
+                out.append(f"{where} 不适用于目标类型 {kind or '（空）'}（见 target_kinds.judgements）")
+            elif not r["note"].strip():
+                out.append(f"{where} 须在 note 中说明所依据的种子原文")
+        sources = "、".join(PREFERRED_SOURCES)
+        for r in self.rows("data_elements"):
+            value, citation = r["preferred_source"], r["preferred_source_citation"]
+            where = f"data_elements.{r['element_code']}: preferred_source = {value!r}"
+            if value and value not in PREFERRED_SOURCES:
+                out.append(f"{where} 未知（可选：{sources}；默认留空）")
+            elif value and not _SEED_CITATION.match(citation):
+                out.append(f"{where} 缺少出处（preferred_source_citation 应为“种子文件, 章节”）")
+            elif citation and not value:
+                out.append(f"data_elements.{r['element_code']}: 有 preferred_source_citation 而无 preferred_source")
         return out
 
 

@@ -126,3 +126,28 @@ def test_table_figures_stand_in_seed_001(catalogue: Catalogue, seed_docs: Path) 
     for t in catalogue.targets_of("fz_14th") + catalogue.targets_of("fz_13th"):
         assert t.value is not None
         assert format(t.value.normalize(), "f") in doc, t.code
+
+
+def test_share_judgements_follow_the_seeds(catalogue: Catalogue) -> None:
+    rows = {r["target_code"]: r for r in catalogue.rows("plan_targets")}
+    # 002 二(二)1 with 三(二)2 (每年…同步增长): every year; 000 三(二)1 (示范期间,年平均): Σ fund ÷ Σ spending.
+    assert rows["licheng_strong.01"]["judgement"] == "each_year" and "三(二)2" in rows["licheng_strong.01"]["note"]
+    assert rows["gulou_demo.01"]["judgement"] == "pooled" and "Σ" in rows["gulou_demo.01"]["note"]
+    kinds = {r["target_kind"]: r["judgements"] for r in catalogue.rows("target_kinds")}
+    for code, row in rows.items():
+        if row["judgement"]:
+            assert row["judgement"] in kinds[row["target_kind"]].split("|"), code
+
+
+def test_bulletin_prevails_for_the_figures_003_assesses_on_it(catalogue: Catalogue) -> None:
+    preferred = {
+        r["element_code"]: (r["preferred_source"], r["preferred_source_citation"])
+        for r in catalogue.rows("data_elements")
+        if r["preferred_source"]
+    }
+    for element, note in (
+        ("high_value_invention_patents", 3),
+        ("valid_trademarks", 4),
+        ("pledge_financing_amount", 5),
+    ):
+        assert preferred[element] == ("bulletin", f"003_e11b5540b9df7916.txt, indicator note {note}")

@@ -26,13 +26,16 @@ COMMANDS = [
     ["records"],
     ["demo"],
     ["docs"],
+    ["ui"],
+    ["query"],
+    ["remind"],
 ]
 
 
 def test_help_lists_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for name in ("run", "paths", "catalogue"):
+    for name in ("run", "paths", "catalogue", "ui", "query", "remind"):
         assert name in result.output
 
 
@@ -92,6 +95,23 @@ def test_run_refuses_a_broken_catalogue(ipwh_home: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 1
     assert "目录校验未通过" in result.output
     assert not (ipwh_home / "warehouse.duckdb").exists()
+
+
+def test_ui_refuses_a_bad_port(ipwh_home: Path) -> None:
+    result = runner.invoke(app, ["ui", "--port", "70000"])
+    assert result.exit_code == 2
+    assert "端口" in result.output and "Traceback" not in result.output
+
+
+def test_remind_before_any_build_says_what_to_do(ipwh_home: Path) -> None:
+    result = runner.invoke(app, ["remind"])
+    assert result.exit_code == 1
+    assert "ipwh run" in result.output
+
+
+def test_run_help_explains_exit_codes() -> None:
+    result = runner.invoke(app, ["run", "--help"])
+    assert "3" in result.output and "质量闸门" in result.output
 
 
 class _Broken:

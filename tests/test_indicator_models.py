@@ -4,6 +4,10 @@
   734万 (001 表2 rows 1–2);
 - the 十三五 table's verdict (超额完成) for all four rows, from their targets and 2020 actuals;
 - the 十四五 cumulative pledge-financing target (60亿元) judged over 2021–2025, at the end and mid-way;
+- 鲤城 (002, window 2018-04 → 2021-04, judged after its end): growth from a 2017 baseline that only
+  patent records hold, the fund share judged each year against 鼓楼's pooled share, and targets
+  whose data stop before the target date (数据不足 naming the missing period);
+- the CNIPA bulletin prevailing over the department's figure where the catalogue says so (003);
 plus region roll-up, missing months, patent-record elements, completeness and the sample flag.
 """
 
@@ -107,8 +111,75 @@ def _scenario() -> RawData:
             "is_abroad": True,
         },
     ]
+    # 鲤城 (002): 100 applications filed in 2017, 50 of them granted in 2017, known only from records;
+    # service inventions are 4 in 5 applications every month from 2018 on.
+    records += [
+        {
+            "region_code": "350502",
+            "applicant_name": "丁公司",
+            "application_date": date(2017, 1 + i % 12, 1),
+            "grant_date": date(2017, 12, 1) if i < 50 else None,
+            "patent_type": "utility",
+        }
+        for i in range(100)
+    ]
+    records += [
+        {
+            "region_code": "350502",
+            "applicant_name": "丁公司",
+            "application_date": date(year, month, 1),
+            "is_service_invention": i < 4,
+        }
+        for year in (2018, 2019, 2020, 2021)
+        for month in range(1, 13)
+        for i in range(5)
+    ]
     data.extract(records, as_of=date(2025, 12, 31))
+    _licheng_and_gulou(data)
     return data
+
+
+def _licheng_and_gulou(data: RawData) -> None:
+    # 鲤城's monthly form for 2018-01 … 2020-12 only (nothing for 2021-01 … 04, inside the window):
+    # applications 120 / 140 / 160 a year, grants 55 / 58 / 60, valid invention patents 300 at end-2020.
+    # For 2017 the form carries grants only (4 a month = 48, against 50 in the records).
+    for month in months(2017):
+        data.submit("ip_creation_monthly", "350502.ip_office", month, {"patent_grants": 4})
+    for year, applications, grants in ((2018, 120, 55), (2019, 140, 58), (2020, 160, 60)):
+        for i, month in enumerate(months(year)):
+            data.submit(
+                "ip_creation_monthly",
+                "350502.ip_office",
+                month,
+                {
+                    "patent_applications": applications // 12 + (1 if i < applications % 12 else 0),
+                    "patent_grants": grants // 12 + (1 if i < grants % 12 else 0),
+                    "valid_invention_patents": 300,
+                },
+            )
+    data.submit("statistics_annual", "350502.statistics", "2020", {"population_registered": 25})
+    # Fund ÷ budget: 0.13%, 0.11%, 0.15% (Σ 0.13% > 0.12%, but 2019 fails a yearly test).
+    for year, fund in ((2018, 130), (2019, 110), (2020, 150)):
+        data.submit(
+            "finance_annual",
+            "350502.finance",
+            str(year),
+            {"ip_special_fund": fund, "general_budget_expenditure": 100000},
+        )
+    # 鼓楼: 0.3%, 0.1%, 0.3% in 2022–2024: pooled Σ 70 ÷ 30,000 = 0.2333% > 0.2% though 2023 alone is not.
+    for year, fund in ((2022, 30), (2023, 10), (2024, 30)):
+        data.submit(
+            "finance_annual",
+            "350102.finance",
+            str(year),
+            {"ip_special_fund": fund, "general_budget_expenditure": 10000},
+        )
+    # Valid trademarks at end-2025: the department reports 39.9万件, the CNIPA bulletin 40.1万件
+    # (003 indicator note 4: the bulletin prevails); patent grants in 2020Q1 differ too, without a preference.
+    for month in ("2025-10", "2025-11", "2025-12"):
+        data.submit("ip_creation_monthly", "350100.amr", month, {"valid_trademarks": 399000})
+    data.submit("cnipa_bulletin_quarterly", "350100.amr", "2025Q4", {"valid_trademarks": 401000})
+    data.submit("cnipa_bulletin_quarterly", "350100.amr", "2020Q1", {"patent_grants": 999})
 
 
 @pytest.fixture(scope="module")
@@ -302,3 +373,90 @@ def test_sample_flag_travels_to_every_derived_row(warehouse: Path) -> None:
         "where indicator_code = 'invention_patents_per_10k' and region_code = '350100'",
     )
     assert rows == [{"is_sample": False}]
+
+
+def test_growth_from_a_baseline_only_patent_records_hold(warehouse: Path) -> None:
+    rows = {
+        r["target_code"]: r
+        for r in query(
+            warehouse,
+            "select * from marts.fct_target_progress where target_code in ('licheng_strong.02', 'licheng_strong.03')",
+        )
+    }
+    applications, grants = rows["licheng_strong.02"], rows["licheng_strong.03"]
+    # 2017 applications only in the records: (160 ÷ 100)^(1/3) − 1 = 16.9607% ≥ 15%.
+    assert (applications["baseline_value"], applications["baseline_source"]) == (Decimal(100), "records")
+    assert applications["baseline_date"] == date(2017, 12, 31)
+    assert round(applications["current_value"], 4) == Decimal("16.9607")
+    assert applications["is_final"] and applications["final_verdict"] == "超额完成"
+    # 2017 grants reported (48) win over the records (50): (60 ÷ 48)^(1/3) − 1 = 7.7217% < 10%.
+    assert (grants["baseline_value"], grants["baseline_source"]) == (Decimal(48), "data")
+    assert round(grants["current_value"], 4) == Decimal("7.7217")
+    assert grants["status"] == "滞后" and grants["final_verdict"] == "未完成"
+
+
+def test_fund_share_each_year_against_pooled(warehouse: Path) -> None:
+    each = _one(warehouse, "select * from marts.fct_target_progress where target_code = 'licheng_strong.01'")
+    assert each["judgement"] == "each_year"
+    # 2019's 110 ÷ 100,000 = 0.11% misses > 0.12% although Σ 390 ÷ 300,000 = 0.13% would pass.
+    assert each["current_value"] == Decimal("0.11")
+    assert (each["plan_years"], each["plan_years_with_value"], each["plan_years_failed"]) == (3, 3, 1)
+    assert each["failed_plan_years"] == "2019年"
+    assert each["status"] == "滞后" and each["is_final"] and each["final_verdict"] == "未完成"
+    assert "2019年" in each["status_note"]
+    pooled = _one(warehouse, "select * from marts.fct_target_progress where target_code = 'gulou_demo.01'")
+    assert pooled["judgement"] == "pooled"
+    # Σ 70 ÷ Σ 30,000 × 100 = 0.233333% > 0.2%, although 2023 alone is 0.1%.
+    assert round(pooled["current_value"], 6) == Decimal("0.233333")
+    assert pooled["plan_years_failed"] == 1 and pooled["failed_plan_years"] is None
+    assert pooled["status"] == "已完成" and pooled["final_verdict"] == "超额完成"
+
+
+def test_target_date_passed_without_covering_data(warehouse: Path) -> None:
+    rows = {
+        r["target_code"]: r
+        for r in query(
+            warehouse,
+            "select * from marts.fct_target_progress where plan_code = 'licheng_strong' "
+            "and target_code in ('licheng_strong.04', 'licheng_strong.12')",
+        )
+    }
+    # 300 ÷ 25万 × 10⁴ = 12 at end-2020 meets ≥ 12, but the monthly series stops four months
+    # before the target date (2021-04-30): April 2021 is the value a final judgement needs.
+    level = rows["licheng_strong.04"]
+    assert level["calendar_elapsed_pct"] == 100 and level["current_value"] == 12
+    assert level["required_period_code"] == "2021-04" and level["latest_period_code"] == "2020"
+    assert level["status"] == "数据不足" and not level["is_final"] and level["final_verdict"] is None
+    assert level["status_note"].startswith("目标日期已过，缺2021年4月数据（最新为2020年）")
+    # Pooled service-invention share: 4 ÷ 5 = 80% where both exist, but 2021-01 … 04 have no form.
+    share = rows["licheng_strong.12"]
+    assert (share["window_periods"], share["window_periods_with_value"]) == (37, 33)
+    assert share["status"] == "数据不足" and not share["is_final"]
+    assert "缺2021年1月至2021年4月数据（共4期）" in share["status_note"]
+    # Nothing past its target date shows an in-progress status.
+    closed = query(
+        warehouse,
+        "select target_code, status, is_final from marts.fct_target_progress_history where calendar_elapsed_pct = 100",
+    )
+    assert closed and all(r["is_final"] or r["status"] == "数据不足" for r in closed), closed
+
+
+def test_bulletin_prevails_where_the_catalogue_prefers_it(warehouse: Path) -> None:
+    q4 = _one(
+        warehouse,
+        "select * from marts.fct_element_values "
+        "where element_code = 'valid_trademarks' and region_code = '350100' and period_code = '2025Q4'",
+    )
+    assert (q4["value"], q4["value_source"]) == (Decimal(401000), "bulletin")
+    assert (q4["reported_value"], q4["bulletin_value"]) == (Decimal(399000), Decimal(401000))
+    # 40.1万件 ≥ 40 meets 十四五 表2 row 3; the department's 39.9 would not.
+    target = _one(warehouse, "select * from marts.fct_target_progress where target_code = 'fz_14th.03'")
+    assert target["current_value"] == Decimal("40.1") and target["latest_value_sources"] == "bulletin"
+    assert target["status"] == "已完成" and target["final_verdict"] == "超额完成"
+    # Without a preference the department's figure stays in force beside the bulletin's.
+    grants = _one(
+        warehouse,
+        "select value, value_source, bulletin_value from marts.fct_element_values "
+        "where element_code = 'patent_grants' and region_code = '350100' and period_code = '2020Q1'",
+    )
+    assert (grants["value"], grants["value_source"], grants["bulletin_value"]) == (300, "reported", 999)

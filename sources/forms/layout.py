@@ -8,6 +8,8 @@ move (a department inserts or deletes a row) without the reader losing track of 
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 
 # --- .xlsx ----------------------------------------------------------------------------------
 DATA_SHEET = "填报表"
@@ -44,6 +46,49 @@ META_KEYS = (
     "checksum",  # see meta_checksum()
 )
 
+# --- layout kinds ------------------------------------------------------------------------------
+# A form is laid out one of two ways; the kind is written on the metadata sheet (key `layout`,
+# absent on element forms, which predate it) and chosen from the catalogue by `layout_kind_of`.
+ELEMENT_LAYOUT = "elements"  # one data element a row: value in D (forms.csv)
+TASK_LAYOUT = "tasks"  # one key task a row: status in E, progress text in F (task_forms.csv)
+META_LAYOUT_KEY = "layout"
+
+# Task-report data sheet columns (0-based) and their code-row labels.
+TASK_COL_GROUP = 0  # A 重点任务 (甲)
+TASK_COL_CODE = 1  # B 任务代码 (乙): the task code
+TASK_COL_CONTENT = 2  # C 任务内容（摘要） (丙)
+TASK_COL_DEADLINE = 3  # D 完成时限 (丁)
+TASK_COL_STATUS = 4  # E 推进状态 (1): dropdown from task_statuses.csv
+TASK_COL_PROGRESS = 5  # F 进展情况 (2): free text, length-limited
+TASK_COLUMN_LETTERS = "ABCDEF"
+TASK_HEADER_LABELS = ("重点任务", "任务代码", "任务内容（摘要）", "完成时限", "推进状态", "进展情况")
+TASK_CODE_ROW_LABELS = ("甲", "乙", "丙", "丁", "1", "2")
+TASK_CONTENT_CHARS = 60  # the content is abbreviated to this many characters on the form
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where a layout keeps its row codes and the cells a department types into."""
+
+    kind: str
+    code_col: int
+    code_pattern: re.Pattern[str]
+    input_cols: tuple[tuple[str, int], ...]  # (field, column); the first is the row's main cell
+
+
+LAYOUTS = {
+    ELEMENT_LAYOUT: SheetLayout(
+        ELEMENT_LAYOUT, COL_CODE, re.compile(r"^[a-z][a-z0-9_]{1,63}$"), (("value", COL_VALUE),)
+    ),
+    TASK_LAYOUT: SheetLayout(
+        TASK_LAYOUT,
+        TASK_COL_CODE,
+        re.compile(r"^[a-z][a-z0-9_]{1,63}\.[A-Za-z0-9_.]{1,32}$"),
+        (("status", TASK_COL_STATUS), ("progress", TASK_COL_PROGRESS)),
+    ),
+}
+
+
 # --- .csv -----------------------------------------------------------------------------------
 # One row per element; the identifying columns repeat on every row (what export tools produce).
 CSV_REQUIRED_COLUMNS = (
@@ -78,6 +123,8 @@ def meta_checksum(meta: dict[str, str], element_codes: list[str]) -> str:
     code can recompute it.
     """
     parts = [meta.get(key, "") for key in META_KEYS if key not in ("checksum", "sample")]
+    if meta.get(META_LAYOUT_KEY):  # element forms carry no layout key: their checksums are unchanged
+        parts.append(meta[META_LAYOUT_KEY])
     payload = "|".join([*parts, ",".join(element_codes)])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sources.catalogue import Catalogue, CatalogueError, Element, Unit
+from sources.forms.layout import ELEMENT_LAYOUT, TASK_LAYOUT
 from sources.periods import Period
 
 
@@ -51,6 +53,9 @@ class FormSpec:
     description: str
     rows: tuple[FormRow, ...]
     rules: tuple[FormRule, ...]
+    layout_kind: str = ELEMENT_LAYOUT  # TASK_LAYOUT for task_forms.csv rows
+    progress_max_chars: int | None = None  # task forms: the 进展情况 length limit
+    status_names: tuple[str, ...] = ()  # task forms: the allowed 推进状态 (task_statuses.csv, in order)
 
     @property
     def element_codes(self) -> list[str]:
@@ -58,6 +63,29 @@ class FormSpec:
 
     def row(self, element_code: str) -> FormRow | None:
         return next((r for r in self.rows if r.element.code == element_code), None)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One key task on a task-report form (plan_tasks.csv)."""
+
+    task_code: str
+    plan_code: str
+    task_group_no: int
+    task_group: str
+    item_no: int
+    title: str
+    content: str
+    deadline: date | None
+    deadline_text: str
+
+    @property
+    def number(self) -> str:
+        return f"{self.task_group_no}.{self.item_no}"
+
+    def is_due_by(self, day: date) -> bool:
+        """The task's deadline has passed by `day` (a status is then required)."""
+        return self.deadline is not None and self.deadline < day
 
 
 @dataclass(frozen=True)
@@ -69,12 +97,68 @@ class Assignment:
     department_name: str
     region_code: str
     region_name: str
+    tasks: tuple[TaskRow, ...] = ()  # task forms: the tasks this department leads, in plan order
+
+    @property
+    def row_codes(self) -> list[str]:
+        """The codes of the form's rows, as written in column B and covered by the checksum."""
+        if self.form.layout_kind == TASK_LAYOUT:
+            return [t.task_code for t in self.tasks]
+        return self.form.element_codes
+
+
+def row_codes(catalogue: Catalogue, form: FormSpec, department_code: str) -> list[str]:
+    """The row codes a template of `form` for `department_code` carries (before identity is checked)."""
+    if form.layout_kind == TASK_LAYOUT:
+        return [t.task_code for t in led_tasks(catalogue, department_code)]
+    return form.element_codes
+
+
+def led_tasks(catalogue: Catalogue, department_code: str) -> tuple[TaskRow, ...]:
+    """The tasks `department_code` leads (task_units.csv unit_role = lead), in plan and item order."""
+    led = {
+        r["task_code"]
+        for r in catalogue.rows("task_units")
+        if r["unit_role"] == "lead" and r["department_code"] == department_code
+    }
+    plan_order = {code: i for i, code in enumerate(catalogue.plans)}
+    rows = [
+        TaskRow(
+            task_code=r["task_code"],
+            plan_code=r["plan_code"],
+            task_group_no=int(r["task_group_no"]),
+            task_group=r["task_group"],
+            item_no=int(r["item_no"]),
+            title=r["title"],
+            content=r["content"],
+            deadline=date.fromisoformat(r["deadline"]) if r["deadline"] else None,
+            deadline_text=r["deadline_text"],
+        )
+        for r in catalogue.rows("plan_tasks")
+        if r["task_code"] in led
+    ]
+    return tuple(sorted(rows, key=lambda t: (plan_order.get(t.plan_code, 999), t.task_group_no, t.item_no)))
+
+
+def task_leads(catalogue: Catalogue, region_code: str | None = None) -> list[dict[str, str]]:
+    """Departments that lead at least one task (they fill in the task-report forms)."""
+    leads = {r["department_code"] for r in catalogue.rows("task_units") if r["unit_role"] == "lead"}
+    return [
+        d
+        for d in catalogue.rows("departments")
+        if d["department_code"] in leads and (region_code is None or d["region_code"] == region_code)
+    ]
 
 
 def form_spec(catalogue: Catalogue, form_code: str) -> FormSpec:
+    """The form `form_code`: an element form (forms.csv) or a task-report form (task_forms.csv)."""
     forms = {r["form_code"]: r for r in catalogue.rows("forms")}
+    task_forms = {r["form_code"]: r for r in catalogue.rows("task_forms")}
+    if form_code in task_forms:
+        statuses = sorted(catalogue.rows("task_statuses"), key=lambda r: int(r["sort_order"]))
+        return _task_form_spec(task_forms[form_code], tuple(r["status_name"] for r in statuses))
     if form_code not in forms:
-        known = "、".join(sorted(forms))
+        known = "、".join(sorted([*forms, *task_forms]))
         raise FormError(f"未知的报表：{form_code}。可用报表：{known}")
     f = forms[form_code]
     rows = []
@@ -114,6 +198,29 @@ def form_spec(catalogue: Catalogue, form_code: str) -> FormSpec:
     )
 
 
+def _task_form_spec(f: dict[str, str], status_names: tuple[str, ...]) -> FormSpec:
+    return FormSpec(
+        code=f["form_code"],
+        name=f["form_name"],
+        table_no=f["table_no"],
+        period_type=f["period_type"],
+        due_days=int(f["due_days"]),
+        template_version=int(f["template_version"]),
+        department_kind="",
+        region_levels=(),
+        source_kind="task_report",
+        issuing_authority=f["issuing_authority"],
+        approval_no=f["approval_no"],
+        valid_until=f["valid_until"],
+        description=f["description"],
+        rows=(),
+        rules=(),
+        layout_kind=TASK_LAYOUT,
+        progress_max_chars=int(f["progress_max_chars"]),
+        status_names=status_names,
+    )
+
+
 def submitters(catalogue: Catalogue, form: FormSpec, region_code: str | None = None) -> list[dict[str, str]]:
     """Departments that fill in `form` (optionally only those of one region)."""
     return [
@@ -134,11 +241,15 @@ def assignment(
     regions = {r["region_code"]: r for r in catalogue.rows("regions")}
     if region_code not in regions:
         raise FormError(f"未知的地区代码：{region_code}")
-    candidates = submitters(catalogue, form, region_code)
+    is_tasks = form.layout_kind == TASK_LAYOUT
+    candidates = task_leads(catalogue, region_code) if is_tasks else submitters(catalogue, form, region_code)
     if department_code is not None:
         candidates = [d for d in candidates if d["department_code"] == department_code]
         if not candidates:
-            raise FormError(f"{department_code} 不是{regions[region_code]['region_name']}《{form.name}》的填报单位")
+            why = "（只有 task_units.csv 中的重点任务牵头单位填报）" if is_tasks else ""
+            raise FormError(
+                f"{department_code} 不是{regions[region_code]['region_name']}《{form.name}》的填报单位{why}"
+            )
     if not candidates:
         raise FormError(f"{regions[region_code]['region_name']}没有填报《{form.name}》的单位")
     if len(candidates) > 1:
@@ -147,8 +258,9 @@ def assignment(
             f"{regions[region_code]['region_name']}有多个单位填报《{form.name}》，请用 --department 指定：{names}"
         )
     d = candidates[0]
+    tasks = led_tasks(catalogue, d["department_code"]) if is_tasks else ()
     return Assignment(
-        form, d["department_code"], d["department_name"], region_code, regions[region_code]["region_name"]
+        form, d["department_code"], d["department_name"], region_code, regions[region_code]["region_name"], tasks
     )
 
 

@@ -65,15 +65,16 @@ def write_xlsx_form(
     period: Period,
     out: Path | BinaryIO,
     *,
-    values: Mapping[str, Value] | None = None,
+    values: Mapping[str, Any] | None = None,
     signature: Mapping[str, str] | None = None,
     sample: bool = False,
 ) -> None:
     """Write the form for one department and period: blank when `values` is None.
 
     `values` is keyed by element code (a str value is written as text, as a department might type
-    it); `signature` is keyed by the values of `layout.SIGNATURE_LABELS`. The same inputs always
-    give the same bytes. A Path is replaced atomically, so a crash never leaves half a file.
+    it), or on a task-report form by task code with a (status, progress text) pair; `signature` is
+    keyed by the values of `layout.SIGNATURE_LABELS`. The same inputs always give the same bytes.
+    A Path is replaced atomically, so a crash never leaves half a file.
     """
     data = render_xlsx_form(assignment, period, values=values, signature=signature, sample=sample)
     if isinstance(out, str | os.PathLike):
@@ -86,19 +87,28 @@ def render_xlsx_form(
     assignment: Assignment,
     period: Period,
     *,
-    values: Mapping[str, Value] | None = None,
+    values: Mapping[str, Any] | None = None,
     signature: Mapping[str, str] | None = None,
     sample: bool = False,
 ) -> bytes:
     """The workbook as bytes (see `write_xlsx_form`)."""
     form = assignment.form
-    _check_keys(form, values or {}, signature or {})
+    if form.layout_kind == layout.TASK_LAYOUT:  # the one place a layout kind picks its writer
+        from sources.forms.task_template import check_task_values, write_task_sheet
+
+        check_task_values(assignment, values or {})
+        _check_keys(form, {}, signature or {})
+    else:
+        _check_keys(form, values or {}, signature or {})
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, _WORKBOOK_OPTIONS)
     workbook.set_properties(_properties(assignment, period, sample))
     styles = _Styles.build(workbook)
     sheet = workbook.add_worksheet(layout.DATA_SHEET)
-    _write_data_sheet(sheet, styles, assignment, period, values or {}, signature or {}, sample)
+    if form.layout_kind == layout.TASK_LAYOUT:
+        write_task_sheet(workbook, sheet, styles, assignment, period, values or {}, signature or {}, sample)
+    else:
+        _write_data_sheet(sheet, styles, assignment, period, values or {}, signature or {}, sample)
     _write_meta_sheet(workbook.add_worksheet(layout.META_SHEET), meta_values(assignment, period, sample))
     workbook.close()
     return buffer.getvalue()
@@ -222,11 +232,13 @@ def _column_widths(form: FormSpec) -> list[float]:
     ]
 
 
-def _write_heading(sheet: Worksheet, styles: _Styles, a: Assignment, period: Period, sample: bool) -> None:
+def _write_heading(
+    sheet: Worksheet, styles: _Styles, a: Assignment, period: Period, sample: bool, last_col: int = _LAST_COL
+) -> None:
     form = a.form
     title = f"{form.name}（{SAMPLE_MARK}）" if sample else form.name
     sheet.set_row(TITLE_ROW, 36)
-    sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, _LAST_COL, title, styles.title)
+    sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, title, styles.title)
     info = (
         ("表号：", form.table_no),
         ("制定机关：", form.issuing_authority),
@@ -238,7 +250,7 @@ def _write_heading(sheet: Worksheet, styles: _Styles, a: Assignment, period: Per
         sheet.write_string(INFO_FIRST_ROW + offset, INFO_VALUE_COL, text, styles.info_value)
     sheet.set_row(UNIT_LINE_ROW, 22)
     sheet.merge_range(UNIT_LINE_ROW, 0, UNIT_LINE_ROW, 2, f"填报单位：{a.department_name}", styles.unit_line)
-    sheet.merge_range(UNIT_LINE_ROW, 3, UNIT_LINE_ROW, _LAST_COL, f"报告期：{period.label}", styles.unit_line)
+    sheet.merge_range(UNIT_LINE_ROW, 3, UNIT_LINE_ROW, last_col, f"报告期：{period.label}", styles.unit_line)
 
 
 def _write_table_head(sheet: Worksheet, styles: _Styles) -> None:
@@ -299,7 +311,9 @@ def _write_signature(sheet: Worksheet, styles: _Styles, first_row: int, signatur
             sheet.write_blank(r, input_col, None, styles.sig_input)
 
 
-def _write_instructions(sheet: Worksheet, styles: _Styles, first_row: int, lines: list[str], width: float) -> int:
+def _write_instructions(
+    sheet: Worksheet, styles: _Styles, first_row: int, lines: list[str], width: float, last_col: int = _LAST_COL
+) -> int:
     """Write the 填报说明 section; return its last row."""
     sheet.write_string(first_row, 0, layout.INSTRUCTIONS_TITLE, styles.instr_title)
     per_line = max(int(width / 2.1), 10)  # CJK characters that fit across A:E
@@ -307,7 +321,7 @@ def _write_instructions(sheet: Worksheet, styles: _Styles, first_row: int, lines
         r = first_row + i
         item = f"{i}. {text}"
         sheet.set_row(r, 15 * math.ceil(len(item) / per_line) + 3)
-        sheet.merge_range(r, 0, r, _LAST_COL, item, styles.instr)
+        sheet.merge_range(r, 0, r, last_col, item, styles.instr)
     return first_row + len(lines)
 
 
@@ -337,7 +351,7 @@ def _date_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _page_setup(sheet: Worksheet, last_row: int, sample: bool) -> None:
+def _page_setup(sheet: Worksheet, last_row: int, sample: bool, last_col: int = _LAST_COL) -> None:
     sheet.protect("", {"format_columns": True, "format_rows": True})  # widen columns, never add rows
     sheet.freeze_panes(FIRST_DATA_ROW, 0)
     sheet.hide_gridlines(2)
@@ -347,7 +361,7 @@ def _page_setup(sheet: Worksheet, last_row: int, sample: bool) -> None:
     sheet.center_horizontally()
     sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
     sheet.repeat_rows(HEADER_ROW, CODE_ROW)
-    sheet.print_area(0, 0, last_row, _LAST_COL)
+    sheet.print_area(0, 0, last_row, last_col)
     if sample:
         sheet.set_header(f"&C&14{SAMPLE_MARK}（不得作为正式统计数据）")
     sheet.set_footer(f"&L{SAMPLE_MARK}&C第 &P 页，共 &N 页" if sample else "&C第 &P 页，共 &N 页")
@@ -423,8 +437,12 @@ def meta_values(a: Assignment, period: Period, sample: bool) -> dict[str, str]:
         "period": period.code,
         "sample": "1" if sample else "0",
     }
-    meta["checksum"] = layout.meta_checksum(meta, a.form.element_codes)
-    return {key: meta[key] for key in layout.META_KEYS}
+    keys = list(layout.META_KEYS)
+    if a.form.layout_kind != layout.ELEMENT_LAYOUT:
+        meta[layout.META_LAYOUT_KEY] = a.form.layout_kind
+        keys.insert(keys.index("checksum"), layout.META_LAYOUT_KEY)
+    meta["checksum"] = layout.meta_checksum(meta, a.row_codes)
+    return {key: meta[key] for key in keys}
 
 
 def _write_meta_sheet(sheet: Worksheet, meta: Mapping[str, str]) -> None:

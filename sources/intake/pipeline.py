@@ -84,8 +84,18 @@ def ingest(
     outcomes: list[Outcome] = []
     with writer(settings.warehouse) as con:
         batch = Batch.load(con)
+        summaries = None
         for item in items:
-            outcomes.append(_one(item, batch, settings, catalogue, actor))
+            is_summary, centre_code = _centre_summary(item, settings)
+            if is_summary:  # inbox/centres/<centre>/: an annual summary, not a form
+                from sources.centres.summaries import SummaryIntake
+
+                summaries = summaries or SummaryIntake.load(con, catalogue)
+                name, at = display_name(item.path.name), _received_at(item.path)
+                receipt = summaries.handle(item.path, centre_code, name, at, batch, settings.archive)
+                outcomes.append(Outcome(item.path, receipt, None, None))
+            else:
+                outcomes.append(_one(item, batch, settings, catalogue, actor))
         batch.flush(con)
     for outcome in outcomes:
         folder = settings.receipts / (outcome.receipt.department_code or "_未识别")
@@ -94,6 +104,18 @@ def ingest(
         if item.remove_after and outcome.receipt_path is not None:
             item.path.unlink(missing_ok=True)
     return outcomes
+
+
+def _centre_summary(item: Incoming, settings: Settings) -> tuple[bool, str | None]:
+    """Whether `item` came through inbox/centres/ (and which centre's folder)."""
+    from sources.centres.summaries import CENTRES_FOLDER, centre_folder
+
+    if item.inbox_department != CENTRES_FOLDER:
+        return False, None
+    resolved, inbox = item.path.resolve(), settings.inbox.resolve()
+    if not resolved.is_relative_to(inbox):
+        return True, None
+    return centre_folder(resolved.relative_to(inbox).parts)
 
 
 def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue, actor: str) -> Outcome:
@@ -165,7 +187,27 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
         "reported_on": signature.get("reported_on") or None,
     }
     values = []
+    task_reports = []
     if accepted and checked and found and period:
+        for task in checked.task_values:  # task-report forms; empty on element forms
+            if task.status is None and task.progress is None:
+                continue  # a task not yet due, left blank: nothing reported
+            task_reports.append(
+                {
+                    "submission_id": submission_id,
+                    "task_code": task.task_code,
+                    "department_code": found.department_code,
+                    "period_code": period.code,
+                    "status": task.status,
+                    "progress_text": task.progress,
+                    "sheet": task.status_entry.sheet,
+                    "cell": task.status_entry.cell,
+                    "progress_cell": task.progress_entry.cell if task.progress_entry else None,
+                    "sha256": sha,
+                    "received_at": received_at,
+                    "is_sample": sample,
+                }
+            )
         for entry, value in checked.values:
             values.append(
                 {
@@ -185,7 +227,8 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
                     "is_sample": sample,
                 }
             )
-    version, superseded = batch.add(submission, values, [_problem_row(submission_id, sha, p) for p in problems], actor)
+    problem_rows = [_problem_row(submission_id, sha, p) for p in problems]
+    version, superseded = batch.add(submission, values, problem_rows, actor, task_reports)
     receipt = ReceiptData(
         submission_id,
         name,

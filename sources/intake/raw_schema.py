@@ -112,6 +112,60 @@ create table if not exists raw.patent_extracts (
     loaded_at         timestamp not null,
     is_sample         boolean not null
 );
+
+-- One row per task on an accepted task-report form (重点任务推进情况季报) with a status or progress text.
+create table if not exists raw.task_reports (
+    submission_id     varchar not null,      -- raw.submissions (form key_task_quarterly …)
+    version           integer not null,      -- as in raw.submissions: latest accepted version wins
+    task_code         varchar not null,      -- plan_tasks.task_code
+    department_code   varchar not null,      -- the lead unit that reported
+    period_code       varchar not null,      -- 2026Q3
+    status            varchar,               -- task_statuses.status_name; null = left blank (task not yet due)
+    progress_text     varchar,               -- 进展情况 as typed (trimmed)
+    sheet             varchar not null,
+    cell              varchar not null,      -- the status cell, A1 reference
+    progress_cell     varchar,               -- the progress cell
+    sha256            varchar not null,
+    received_at       timestamp not null,
+    is_sample         boolean not null
+);
+
+-- The industry IP centre registry as events: designated, re_reviewed, revoked (004 四(二), 五 2).
+create table if not exists raw.centre_registry (
+    event_id          varchar primary key,   -- 'R' + hash of the source and line
+    centre_code       varchar not null,
+    centre_name       varchar,               -- as designated (required on 'designated')
+    applicant_name    varchar,
+    applicant_kind    varchar,               -- centre_applicant_kinds.applicant_kind
+    industry          varchar,
+    region_code       varchar,               -- regions.region_code
+    event             varchar not null,      -- designated | re_reviewed | revoked
+    event_date        date not null,
+    document_no       varchar,               -- 认定/复核/撤销 文号
+    note              varchar,
+    source            varchar not null,      -- 'import:<file name>' or 'cli'
+    source_sha256     varchar,               -- archived registry file, when imported
+    source_line       integer,
+    recorded_at       timestamp not null,
+    recorded_by       varchar not null,
+    is_sample         boolean not null
+);
+
+-- Annual work summaries (年度工作总结) dropped into inbox/centres/<centre_code>/, accepted or rejected.
+create table if not exists raw.centre_summaries (
+    summary_id        varchar primary key,   -- 'C' + received timestamp + first 8 hex of the hash
+    centre_code       varchar,               -- null when the folder names no registered centre
+    inbox_folder      varchar,               -- the folder it came through
+    summary_year      integer,
+    sha256            varchar not null,
+    file_name         varchar not null,
+    archive_path      varchar not null,
+    file_kind         varchar not null,      -- pdf | docx | xlsx | other
+    received_at       timestamp not null,
+    outcome           varchar not null,      -- accepted | rejected
+    problem           varchar,               -- why it was rejected (Chinese)
+    is_sample         boolean not null
+);
 """
 
 

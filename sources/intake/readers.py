@@ -28,7 +28,6 @@ MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_ZIP_MEMBERS = 200
 MAX_TEXT_CHARS = 200  # signature and identifying fields
-_CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _USE_TEMPLATE = "请使用系统生成的模板（ipwh template）重新填报，或联系知识产权局索取模板"
@@ -44,9 +43,9 @@ class Unreadable(Exception):
 
 @dataclass(frozen=True)
 class Entry:
-    """One data row of a form as found in the file."""
+    """One input cell of a form's data row as found in the file (element forms: one per row)."""
 
-    element_code: str
+    element_code: str  # the row's code: a data element, or a task on a task-report form
     raw: object
     sheet: str
     cell: str
@@ -54,6 +53,7 @@ class Entry:
     from_formula: bool = False
     hidden: bool = False
     merged: bool = False
+    field: str = "value"  # which input of the row: value | status | progress (layout.LAYOUTS)
 
 
 @dataclass
@@ -176,6 +176,17 @@ def _read_xlsx(data: bytes) -> RawForm:
                 _USE_TEMPLATE,
             )
         )
+    sheet_layout = layout.LAYOUTS.get(meta.get(layout.META_LAYOUT_KEY) or layout.ELEMENT_LAYOUT)
+    if sheet_layout is None:
+        problems.append(
+            error(
+                "metadata_edited",
+                f"模板的隐藏信息中版式 {quote(meta.get(layout.META_LAYOUT_KEY))} 无法识别",
+                _USE_TEMPLATE,
+                sheet=layout.META_SHEET,
+            )
+        )
+        sheet_layout = layout.LAYOUTS[layout.ELEMENT_LAYOUT]
     rows = _rows(book, layout.DATA_SHEET)
     structure = _sheet_structure(archive, layout.DATA_SHEET)
     merged_cells = {
@@ -205,23 +216,25 @@ def _read_xlsx(data: bytes) -> RawForm:
                     )
                     value = value[:MAX_TEXT_CHARS]
                 signature[key] = value
-        code = row[layout.COL_CODE] if len(row) > layout.COL_CODE else ""
-        if isinstance(code, str) and _CODE.match(code.strip()):
+        code = row[sheet_layout.code_col] if len(row) > sheet_layout.code_col else ""
+        if isinstance(code, str) and sheet_layout.code_pattern.match(code.strip()):
             code_rows.append(r)
-            raw = row[layout.COL_VALUE] if len(row) > layout.COL_VALUE else None
-            ref = (r, layout.COL_VALUE)
-            entries.append(
-                Entry(
-                    element_code=code.strip(),
-                    raw=None if raw == "" else raw,
-                    sheet=sheet,
-                    cell=layout.cell_name(r, layout.COL_VALUE),
-                    formula_without_value=ref in structure.formulas_without_value,
-                    from_formula=ref in structure.formulas,
-                    hidden=r in structure.hidden_rows or layout.COL_VALUE in structure.hidden_cols,
-                    merged=ref in merged_cells,
+            for input_field, col in sheet_layout.input_cols:
+                raw = row[col] if len(row) > col else None
+                ref = (r, col)
+                entries.append(
+                    Entry(
+                        element_code=code.strip(),
+                        raw=None if raw == "" else raw,
+                        sheet=sheet,
+                        cell=layout.cell_name(r, col),
+                        formula_without_value=ref in structure.formulas_without_value,
+                        from_formula=ref in structure.formulas,
+                        hidden=r in structure.hidden_rows or col in structure.hidden_cols,
+                        merged=ref in merged_cells,
+                        field=input_field,
+                    )
                 )
-            )
     # A value typed into a row without a code (an inserted row) would otherwise be silently ignored.
     if code_rows:
         last = min([r for r in signature_rows if r > code_rows[0]], default=len(rows))
@@ -229,18 +242,21 @@ def _read_xlsx(data: bytes) -> RawForm:
             if r in code_rows:
                 continue
             row = rows[r]
-            raw = row[layout.COL_VALUE] if len(row) > layout.COL_VALUE else ""
-            if raw not in ("", None):
-                problems.append(
-                    error(
-                        "row_without_code",
-                        "此行有数值，但没有指标代码（可能插入了行）",
-                        "请删除插入的行，只在模板原有的行中填报",
-                        sheet=sheet,
-                        cell=layout.cell_name(r, layout.COL_VALUE),
-                        found=quote(raw),
+            for _, col in sheet_layout.input_cols:
+                raw = row[col] if len(row) > col else ""
+                if raw not in ("", None):
+                    problems.append(
+                        error(
+                            "row_without_code",
+                            "此行有数值，但没有指标代码（可能插入了行）"
+                            if sheet_layout.kind == layout.ELEMENT_LAYOUT
+                            else "此行有填报内容，但没有任务代码（可能插入了行或改动了代码）",
+                            "请删除插入的行，只在模板原有的行中填报",
+                            sheet=sheet,
+                            cell=layout.cell_name(r, col),
+                            found=quote(raw),
+                        )
                     )
-                )
     return RawForm("xlsx", meta, entries, signature, problems)
 
 

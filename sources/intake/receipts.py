@@ -38,6 +38,7 @@ class ReceiptData:
     duplicate_received_at: datetime | None = None
     duplicate_outcome: str | None = None
     is_sample: bool = False
+    title: str = "知识产权统计报表接收回执"
 
     @property
     def errors(self) -> list[Problem]:
@@ -74,7 +75,7 @@ class ReceiptData:
 
 
 def render_text(receipt: ReceiptData) -> str:
-    lines = ["知识产权统计报表接收回执" + ("（示例数据）" if receipt.is_sample else ""), ""]
+    lines = [receipt.title + ("（示例数据）" if receipt.is_sample else ""), ""]
     if receipt.submission_id:
         lines.append(f"回执编号：{receipt.submission_id}")
     lines += [
@@ -140,7 +141,7 @@ def _write_xlsx(receipt: ReceiptData, path: Path) -> None:
         body = book.add_format({**font, "border": 1, "text_wrap": True, "valign": "top"})
         bad = book.add_format({**font, "border": 1, "font_color": "#C00000", "bold": True, "valign": "top"})
         plain = book.add_format(font)
-        sheet.write(0, 0, "知识产权统计报表接收回执" + ("（示例数据）" if receipt.is_sample else ""), title)
+        sheet.write(0, 0, receipt.title + ("（示例数据）" if receipt.is_sample else ""), title)
         info = [
             ("回执编号", receipt.submission_id or ""),
             ("文件", receipt.file_name),

@@ -69,6 +69,35 @@ PROBLEM_COLUMNS = (
     "fix",
 )
 EVENT_COLUMNS = ("submission_id", "status", "event_at", "actor", "note")
+TASK_REPORT_COLUMNS = (
+    "submission_id",
+    "version",
+    "task_code",
+    "department_code",
+    "period_code",
+    "status",
+    "progress_text",
+    "sheet",
+    "cell",
+    "progress_cell",
+    "sha256",
+    "received_at",
+    "is_sample",
+)
+CENTRE_SUMMARY_COLUMNS = (
+    "summary_id",
+    "centre_code",
+    "inbox_folder",
+    "summary_year",
+    "sha256",
+    "file_name",
+    "archive_path",
+    "file_kind",
+    "received_at",
+    "outcome",
+    "problem",
+    "is_sample",
+)
 
 Key = tuple[str, str, str]  # (form_code, department_code, period)
 
@@ -94,6 +123,8 @@ class Batch:
     values: list[dict[str, object]] = field(default_factory=list)
     problems: list[dict[str, object]] = field(default_factory=list)
     events: list[dict[str, object]] = field(default_factory=list)
+    task_reports: list[dict[str, object]] = field(default_factory=list)
+    centre_summaries: list[dict[str, object]] = field(default_factory=list)  # sources.centres.summaries
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Batch:
@@ -146,8 +177,12 @@ class Batch:
         values: list[dict[str, object]],
         problems: list[dict[str, object]],
         actor: str,
+        task_reports: list[dict[str, object]] | None = None,
     ) -> tuple[int | None, str | None]:
-        """Add one file's rows; returns (version, superseded submission id) for accepted files."""
+        """Add one file's rows; returns (version, superseded submission id) for accepted files.
+
+        `values` are an element form's figures, `task_reports` a task-report form's rows; both get
+        the submission's version."""
         sid = str(submission["submission_id"])
         at = submission["received_at"]
         version: int | None = None
@@ -169,9 +204,10 @@ class Batch:
                     }
                 )
             self.latest_accepted[key] = (sid, version)
-            for row in values:
+            for row in [*values, *(task_reports or [])]:
                 row["version"] = version
             self.values.extend(values)
+            self.task_reports.extend(task_reports or [])
         submission["version"] = version
         self.events.append(
             {"submission_id": sid, "status": submission["outcome"], "event_at": at, "actor": actor, "note": None}
@@ -187,13 +223,15 @@ class Batch:
         return version, superseded
 
     def flush(self, con: duckdb.DuckDBPyConnection) -> None:
-        if not self.submissions:
+        if not self.submissions and not self.centre_summaries:
             return
         frames = {
             "submissions": _frame(self.submissions, SUBMISSION_COLUMNS),
             "submission_values": _frame(self.values, VALUE_COLUMNS),
             "submission_problems": _frame(self.problems, PROBLEM_COLUMNS),
             "submission_events": _frame(self.events, EVENT_COLUMNS),
+            "task_reports": _frame(self.task_reports, TASK_REPORT_COLUMNS),
+            "centre_summaries": _frame(self.centre_summaries, CENTRE_SUMMARY_COLUMNS),
         }
         con.execute("begin transaction")
         try:
@@ -208,6 +246,7 @@ class Batch:
             con.execute("rollback")
             raise
         self.submissions, self.values, self.problems, self.events = [], [], [], []
+        self.task_reports, self.centre_summaries = [], []
 
 
 def _frame(rows: list[dict[str, object]], columns: tuple[str, ...]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sources.catalogue import Catalogue
 from sources.forms import layout
-from sources.forms.spec import Assignment, FormError, FormRow, FormRule, assignment, form_spec
+from sources.forms.spec import Assignment, FormError, FormRow, FormRule, assignment, form_spec, row_codes
 from sources.intake.normalise import parse_number
 from sources.intake.problems import Problem, error, quote, warning
 from sources.intake.readers import Entry, RawForm
@@ -23,6 +23,17 @@ _USE_TEMPLATE = "请使用系统生成的模板（ipwh template）重新填报"
 _MAX_DIGITS = 30  # the raw tables hold DECIMAL(38, 6); no real figure comes near
 
 
+@dataclass(frozen=True)
+class TaskValue:
+    """One task's row on an accepted task-report form (status and progress as typed, tidied)."""
+
+    task_code: str
+    status: str | None
+    progress: str | None
+    status_entry: Entry
+    progress_entry: Entry | None
+
+
 @dataclass
 class Checked:
     assignment: Assignment | None
@@ -30,6 +41,7 @@ class Checked:
     values: list[tuple[Entry, Decimal | None]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     sample: bool = False
+    task_values: list[TaskValue] = field(default_factory=list)  # task-report forms (layout.TASK_LAYOUT)
 
     @property
     def accepted(self) -> bool:
@@ -57,6 +69,11 @@ def check_form(raw: RawForm, catalogue: Catalogue, context: Context) -> Checked:
     identity = _identify(raw, catalogue, context, problems, where_meta)
     checked = Checked(*identity, problems=problems, sample=raw.meta.get("sample", "0") in ("1", "true", "是"))
     if checked.assignment is None:
+        return checked
+    if checked.assignment.form.layout_kind == layout.TASK_LAYOUT:  # the one place a layout picks its checks
+        from sources.intake.task_checks import check_task_rows
+
+        check_task_rows(raw, checked, catalogue)
         return checked
     rows = {r.element.code: r for r in checked.assignment.form.rows}
     seen: dict[str, Entry] = {}
@@ -141,7 +158,7 @@ def _identify(
             )
         )
     if raw.file_format == "xlsx":
-        expected = layout.meta_checksum(meta, form.element_codes)
+        expected = layout.meta_checksum(meta, row_codes(catalogue, form, meta["department_code"]))
         if meta.get("checksum") != expected:
             problems.append(
                 error(

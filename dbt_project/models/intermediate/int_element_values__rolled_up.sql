@@ -10,6 +10,8 @@
 --      stays missing, it is never filled from another source);
 --   4. bulletin: the figure entered from the national bulletin, where no department of the region
 --      is expected to report the element.
+-- An element whose catalogue row names a preferred_source (e.g. 003: 以国家知识产权局通报为准)
+-- takes that source's figure first where it has one, then the order above.
 -- children_sum is kept beside the reported figure so the quality gate can compare the two.
 with
 
@@ -24,8 +26,10 @@ base as (
     select
         v.*,
         r.parent_code,
-        d.region_depth
+        d.region_depth,
+        de.preferred_source
     from {{ ref('int_element_values__regional') }} as v
+    inner join {{ ref('data_elements') }} as de on v.element_code = de.element_code
     inner join {{ ref('regions') }} as r on v.region_code = r.region_code
     inner join region_depths as d on v.region_code = d.region_code
 ),
@@ -66,6 +70,8 @@ base as (
             case when c.children_present = c.children_expected then c.children_sum end as children_sum,
             b.is_sample or coalesce(c.is_sample, false) as any_sample,
             case
+                when b.preferred_source = 'bulletin' and b.bulletin_value is not null then 'bulletin'
+                when b.preferred_source = 'records' and b.records_value is not null then 'records'
                 when b.reported_value is not null then 'reported'
                 when b.is_region_additive and c.children_expected > 0 and c.children_present = c.children_expected
                     then 'children'
@@ -80,7 +86,7 @@ base as (
 
     level_{{ depth }} as (
         select
-            * exclude (is_sample),
+            * exclude (is_sample, preferred_source),
             case value_source
                 when 'reported' then reported_value
                 when 'children' then children_sum

@@ -3,6 +3,11 @@
 -- (and Σ numerators ÷ Σ denominators), year-on-year changes from the baseline year, the baseline.
 -- Data count when their period ends inside the window [period_start, evaluation_date]; a plan
 -- year is a calendar year whose 31 December lies in the window.
+-- Also what a final judgement needs and what is missing for it: the period the latest value must
+-- reach (the last reporting period ending by the target date), the plan years and window periods
+-- without a value, the plan years that failed. A baseline year without a reported figure takes
+-- the figure derived from patent records. For elements with a preferred source (data_elements),
+-- the latest value is taken at the grain that source publishes (e.g. the CNIPA bulletin's quarters).
 with
 
 targets as (
@@ -25,16 +30,45 @@ targets as (
         t.compare_indicator_code,
         t.reported_actual,
         t.reported_actual_period,
+        pt.judgement,
         d.indicator_type,
         d.is_point_in_time,
+        d.has_denominator,
         d.factor,
         d.unit_factor
     from {{ ref('dim_plan_targets') }} as t
+    inner join {{ ref('plan_targets') }} as pt on t.target_code = pt.target_code
     inner join {{ ref('int_indicator_definitions') }} as d on t.indicator_code = d.indicator_code
 ),
 
 periods as (
     select * from {{ ref('int_periods') }}
+),
+
+target_series as (
+    select distinct
+        indicator_code,
+        region_code
+    from targets
+),
+
+-- The sources the indicator's elements took per period (fct_element_values.value_source) and
+-- whether every element with a preferred source took that source.
+term_sources as (
+    select
+        it.indicator_code,
+        v.region_code,
+        v.period_code,
+        string_agg(distinct v.value_source, '+' order by v.value_source) as value_sources,
+        bool_and(v.value_source = de.preferred_source) filter (where de.preferred_source is not null)
+            as honours_preference
+    from {{ ref('indicator_terms') }} as it
+    inner join target_series as s on it.indicator_code = s.indicator_code
+    inner join {{ ref('data_elements') }} as de on it.element_code = de.element_code
+    inner join {{ ref('int_element_values__rolled_up') }} as v
+        on it.element_code = v.element_code and s.region_code = v.region_code
+    where v.value_source is not null
+    group by 1, 2, 3
 ),
 
 indicator_values as (
@@ -46,31 +80,91 @@ indicator_values as (
         p.period_type_rank,
         p.period_year,
         p.period_end,
+        p.period_label,
         v.value,
         v.numerator_base,
         v.denominator_base,
-        v.is_sample
+        v.is_sample,
+        s.value_sources,
+        s.honours_preference
     from {{ ref('int_indicator_values') }} as v
     inner join periods as p on v.period_code = p.period_code
+    left join term_sources as s
+        on v.indicator_code = s.indicator_code and v.region_code = s.region_code and v.period_code = s.period_code
     where p.has_ended
+),
+
+-- The coarsest-needed grain: finer periods than the preferred source publishes are not judged on
+-- (the bulletin is quarterly; a department's later month must not overrule it).
+preferred_grains as (
+    select
+        indicator_code,
+        region_code,
+        min(period_type_rank) as preferred_rank
+    from indicator_values
+    where honours_preference and value is not null
+    group by 1, 2
+),
+
+-- The grain a latest value is reported at: the finest with values (at least the preferred
+-- source's grain); flows are judged on whole years.
+finest_grain as (
+    select
+        indicator_code,
+        region_code,
+        min(period_type_rank) as period_type_rank
+    from indicator_values
+    where value is not null
+    group by 1, 2
+),
+
+reporting_grains as (
+    select
+        t.target_code,
+        case
+            when not t.is_point_in_time then 3
+            else greatest(coalesce(g.period_type_rank, 3), coalesce(pg.preferred_rank, 1))
+        end as reporting_rank,
+        pg.preferred_rank
+    from targets as t
+    left join finest_grain as g on t.indicator_code = g.indicator_code and t.region_code = g.region_code
+    left join preferred_grains as pg on t.indicator_code = pg.indicator_code and t.region_code = pg.region_code
+),
+
+-- The last reporting period ending on or before the target date: a final judgement of a level
+-- needs a value for it.
+required_periods as (
+    select
+        r.target_code,
+        p.period_code as required_period_code,
+        p.period_label as required_period_label,
+        p.period_end as required_data_end
+    from reporting_grains as r
+    inner join targets as t on r.target_code = t.target_code
+    inner join periods as p on r.reporting_rank = p.period_type_rank and t.target_date >= p.period_end
+    qualify row_number() over (partition by r.target_code order by p.period_end desc) = 1
 ),
 
 evaluations as (
     select * from {{ ref('int_target_evaluation_dates') }}
 ),
 
--- The latest value at or before the evaluation date (latest complete year for flow indicators).
+-- The latest value at or before the evaluation date (latest complete year for flow indicators;
+-- not finer than the preferred source's grain, and from that source when periods end together).
 latest as (
     select
         e.target_code,
         e.evaluation_date,
         v.value as latest_value,
         v.period_code as latest_period_code,
+        v.period_label as latest_period_label,
         v.period_type as latest_period_type,
         v.period_end as latest_period_end,
+        v.value_sources as latest_value_sources,
         v.is_sample
     from evaluations as e
     inner join targets as t on e.target_code = t.target_code
+    inner join reporting_grains as g on e.target_code = g.target_code
     inner join indicator_values as v
         on
             t.indicator_code = v.indicator_code
@@ -78,8 +172,10 @@ latest as (
             and e.evaluation_date >= v.period_end
             and v.value is not null
             and (t.is_point_in_time or v.period_type = 'year')
+            and v.period_type_rank >= coalesce(g.preferred_rank, 1)
     qualify row_number() over (
-        partition by e.target_code, e.evaluation_date order by v.period_end desc, v.period_type_rank desc
+        partition by e.target_code, e.evaluation_date
+        order by v.period_end desc, coalesce(v.honours_preference, false) desc, v.period_type_rank desc
     ) = 1
 ),
 
@@ -121,6 +217,11 @@ yearly as (
         )
             as plan_years_failed,
         max(y.period_year) filter (where y.is_due and y.value is not null) as last_year_with_value,
+        string_agg(y.period_year || '年', '、' order by y.period_year) filter (where y.is_due and y.value is null)
+            as missing_plan_years,
+        string_agg(y.period_year || '年', '、' order by y.period_year) filter (
+            where y.is_due and y.value is not null and not {{ meets('y.value', 't.target_value', 't.comparator') }}
+        ) as failed_plan_years,
         max(y.period_year) as last_plan_year,
         max(y.period_end) as last_plan_year_end,
         bool_or(y.is_sample) filter (where y.is_due) as is_sample
@@ -131,16 +232,6 @@ yearly as (
 
 -- Σ over the window at the finest period type the indicator has values in (flows: cumulative and
 -- share targets). A period of the window without a value is counted as missing.
-finest_grain as (
-    select
-        indicator_code,
-        region_code,
-        min(period_type_rank) as period_type_rank
-    from indicator_values
-    where value is not null
-    group by 1, 2
-),
-
 window_sums as (
     select
         e.target_code,
@@ -151,6 +242,8 @@ window_sums as (
         sum(v.numerator_base) filter (where v.value is not null) as window_numerator,
         sum(v.denominator_base) filter (where v.value is not null) as window_denominator,
         max(p.period_end) filter (where v.value is not null) as window_data_end,
+        arg_min(p.period_label, p.period_end) filter (where v.value is null) as first_missing_period,
+        arg_max(p.period_label, p.period_end) filter (where v.value is null) as last_missing_period,
         any_value(p.period_type) as window_period_type,
         bool_or(v.is_sample) as is_sample
     from evaluations as e
@@ -169,13 +262,55 @@ window_sums as (
     group by 1, 2
 ),
 
+-- The baseline year's indicator value computed from patent-record elements alone (the same
+-- formula as int_indicator_values), for baseline years no form covers (e.g. 2017 for 002).
+record_terms as (
+    select
+        t.target_code,
+        it.term_role,
+        it.coefficient * u.to_base_factor * r.value as weighted_value,
+        r.is_sample
+    from targets as t
+    inner join {{ ref('indicator_terms') }} as it on t.indicator_code = it.indicator_code
+    inner join {{ ref('data_elements') }} as de on it.element_code = de.element_code
+    inner join {{ ref('units') }} as u on de.unit_code = u.unit_code
+    left join {{ ref('int_element_values__records') }} as r
+        on
+            it.element_code = r.element_code
+            and t.region_code = r.region_code
+            and r.period_code = cast(t.baseline_year as varchar)
+    where t.baseline_year is not null
+),
+
+record_baselines as (
+    select
+        r.target_code,
+        case
+            when count(*) filter (where r.weighted_value is null) > 0 then null
+            when not any_value(t.has_denominator)
+                then cast(
+                    sum(r.weighted_value) * any_value(t.factor) / any_value(t.unit_factor) as decimal(38, 12)
+                )
+            when sum(r.weighted_value) filter (where r.term_role = 'denominator') <> 0
+                then cast(
+                    sum(r.weighted_value) filter (where r.term_role = 'numerator')
+                    / sum(r.weighted_value) filter (where r.term_role = 'denominator')
+                    * any_value(t.factor) / any_value(t.unit_factor) as decimal(38, 12)
+                )
+        end as value,
+        coalesce(bool_or(r.is_sample), false) as is_sample
+    from record_terms as r
+    inner join targets as t on r.target_code = t.target_code
+    group by 1
+),
+
 -- Year-on-year changes from the baseline year (if any) through the due plan years.
 series as (
     select
         e.target_code,
         e.evaluation_date,
         p.period_year,
-        v.value,
+        coalesce(v.value, rb.value) as value,
         w.value as other_value
     from evaluations as e
     inner join targets as t on e.target_code = t.target_code
@@ -190,6 +325,7 @@ series as (
             )
     left join indicator_values as v
         on t.indicator_code = v.indicator_code and t.region_code = v.region_code and p.period_code = v.period_code
+    left join record_baselines as rb on t.target_code = rb.target_code and t.baseline_year = p.period_year
     left join indicator_values as w
         on
             t.compare_indicator_code = w.indicator_code
@@ -233,20 +369,22 @@ trend as (
 baselines as (
     select
         t.target_code,
-        coalesce(t.catalogue_baseline_value, b.value, i.value) as baseline_value,
+        coalesce(t.catalogue_baseline_value, b.value, rb.value, i.value) as baseline_value,
         case
             when t.catalogue_baseline_value is not null then 'catalogue'
             when b.value is not null then 'data'
+            when rb.value is not null then 'records'
             when i.value is not null then 'implied'
         end as baseline_source,
         case
             when t.catalogue_baseline_value is not null and t.baseline_year is not null
                 then make_date(t.baseline_year, 12, 31)
             when t.catalogue_baseline_value is not null then null
-            when b.value is not null then make_date(t.baseline_year, 12, 31)
+            when coalesce(b.value, rb.value) is not null then make_date(t.baseline_year, 12, 31)
             when i.value is not null then make_date(year(t.period_start) - 1, 12, 31)
         end as baseline_date
     from targets as t
+    left join record_baselines as rb on t.target_code = rb.target_code
     left join indicator_values as b
         on
             t.indicator_code = b.indicator_code
@@ -258,18 +396,6 @@ baselines as (
             and t.indicator_code = i.indicator_code
             and t.region_code = i.region_code
             and i.period_code = cast(year(t.period_start) - 1 as varchar)
-),
-
--- The last period end of the latest value's period type that falls inside the window: data
--- reaching it let a target be judged finally.
-final_period_ends as (
-    select
-        t.target_code,
-        p.period_type,
-        max(p.period_end) as final_period_end
-    from targets as t
-    inner join periods as p on t.period_end >= p.period_end
-    group by 1, 2
 ),
 
 latest_years as (
@@ -294,7 +420,12 @@ assembled as (
         b.baseline_date,
         l.latest_value,
         l.latest_period_code,
+        l.latest_period_label,
         l.latest_period_end,
+        l.latest_value_sources,
+        rp.required_period_code,
+        rp.required_period_label,
+        rp.required_data_end,
         y.plan_years,
         y.plan_years_due,
         y.plan_years_with_value,
@@ -302,12 +433,16 @@ assembled as (
         y.average_of_years,
         y.min_of_years,
         y.plan_years_failed,
+        y.missing_plan_years,
+        y.failed_plan_years,
         y.last_year_with_value,
         y.last_plan_year,
         s.window_periods,
         s.window_periods_with_value,
         s.window_sum,
         s.window_data_end,
+        s.first_missing_period,
+        s.last_missing_period,
         case
             when s.window_denominator <> 0
                 then cast(s.window_numerator / s.window_denominator * t.factor / t.unit_factor as decimal(38, 12))
@@ -318,10 +453,10 @@ assembled as (
         tr.growth_years_met,
         tr.latest_growth_pct,
         tr.latest_other_growth_pct,
-        f.final_period_end,
         ly.latest_year,
         ly.latest_year_value,
-        coalesce(l.is_sample, false) or coalesce(y.is_sample, false) or coalesce(s.is_sample, false) as is_sample
+        coalesce(l.is_sample, false) or coalesce(y.is_sample, false) or coalesce(s.is_sample, false)
+        or (b.baseline_source = 'records' and coalesce(rb.is_sample, false)) as is_sample
     from evaluations as e
     inner join targets as t on e.target_code = t.target_code
     inner join baselines as b on e.target_code = b.target_code
@@ -330,14 +465,8 @@ assembled as (
     left join window_sums as s on e.target_code = s.target_code and e.evaluation_date = s.evaluation_date
     left join trend as tr on e.target_code = tr.target_code and e.evaluation_date = tr.evaluation_date
     left join latest_years as ly on e.target_code = ly.target_code and e.evaluation_date = ly.evaluation_date
-    left join final_period_ends as f
-        on
-            e.target_code = f.target_code
-            and f.period_type = case
-                when t.target_kind = 'cumulative_min' or (t.target_kind = 'share_min' and not t.is_point_in_time)
-                    then s.window_period_type
-                else l.latest_period_type
-            end
+    left join required_periods as rp on e.target_code = rp.target_code
+    left join record_baselines as rb on e.target_code = rb.target_code
 )
 
 select * from assembled

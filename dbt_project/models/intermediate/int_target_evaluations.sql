@@ -5,14 +5,37 @@
 --     completion = (current - baseline) / (target - baseline), pace = completion ÷ time elapsed.
 --   cumulative_min: Σ over the window's periods; pace = (Σ ÷ target) ÷ time elapsed.
 --   annual_min: every plan year's value; annual_average_min: mean of plan years' values.
---   share_min: Σ numerators ÷ Σ denominators over the window (latest value for ratios of stocks).
+--   share_min: Σ numerators ÷ Σ denominators over the window (judgement pooled), or every plan
+--     year's ratio (judgement each_year, like annual_min); latest value for ratios of stocks.
 --   cagr_min: (latest year ÷ baseline year)^(1/years) - 1; pace = actual ÷ required growth.
 --   trend_up: each plan year above the one before (from the baseline year when given).
 --   growth_at_least_other: each plan year's growth at least the compared indicator's growth.
+-- Once the target date has passed a target is never "in progress": it is final, judged on data
+-- covering what its kind judges (basis below), or 数据不足 with the missing periods named:
+--   latest   (levels, counts, ratios of stocks): the value of the last reporting period ending by
+--            the target date (a value older than that is one reporting period or more stale);
+--   window   (cumulative, pooled shares): every period of the window;
+--   each_year (annual_min, each-year shares), years (annual averages, trends, growth): every plan
+--            year, i.e. every calendar year whose 31 December lies in the window;
+--   growth   (cagr_min): the baseline and the last plan year.
+-- An outcome the missing data cannot change is final too: a failed year (each_year), a falling
+-- year (trends, growth), a sum already reached (cumulative flows only grow).
 with
 
 assembled as (
-    select * from {{ ref('int_target_evaluation_inputs') }}
+    select
+        *,
+        case
+            when target_kind in ('cumulative_min') then 'window'
+            when target_kind = 'share_min' and is_point_in_time then 'latest'
+            when target_kind = 'share_min' and judgement = 'each_year' then 'each_year'
+            when target_kind = 'share_min' then 'window'
+            when target_kind = 'annual_min' then 'each_year'
+            when target_kind in ('annual_average_min', 'trend_up', 'growth_at_least_other') then 'years'
+            when target_kind = 'cagr_min' then 'growth'
+            else 'latest'
+        end as basis
+    from {{ ref('int_target_evaluation_inputs') }}
 ),
 
 with_growth as (
@@ -36,7 +59,7 @@ measured as (
         case
             when target_kind in ('level_by_date', 'count_by_date') then latest_value
             when target_kind = 'cumulative_min' then window_sum
-            when target_kind = 'annual_min' then min_of_years
+            when basis = 'each_year' then min_of_years
             when target_kind = 'annual_average_min' then average_of_years
             when target_kind = 'share_min' and is_point_in_time then latest_value
             when target_kind = 'share_min' then window_share
@@ -46,9 +69,8 @@ measured as (
         end as measured_value,
         case
             when target_kind in ('level_by_date', 'count_by_date') then latest_period_end
-            when target_kind = 'cumulative_min' or (target_kind = 'share_min' and not is_point_in_time)
-                then window_data_end
-            when target_kind = 'share_min' then latest_period_end
+            when basis = 'window' then window_data_end
+            when target_kind = 'share_min' and is_point_in_time then latest_period_end
             when last_year_with_value is not null then make_date(last_year_with_value, 12, 31)
             else latest_period_end
         end as data_end
@@ -84,6 +106,7 @@ timed as (
         greatest(date_diff('day', data_end, target_date), 0) / 365.25 as remaining_years,
         greatest(date_diff('day', period_start, evaluation_date) + 1, 0)
         / (date_diff('day', period_start, target_date) + 1) as calendar_elapsed_share,
+        evaluation_date >= target_date or window_ended as is_closed,
         case
             when baseline_date is not null and data_end > baseline_date
                 then date_diff('day', baseline_date, data_end) / 365.25
@@ -108,22 +131,32 @@ judged as (
                 then current_value / target_value * 100
         end as completion_pct_raw,
         {{ meets('current_value', 'target_value', 'comparator') }} as meets_target_now,
+        -- The data cover everything the basis judges.
+        case basis
+            when 'latest' then latest_period_end >= required_data_end
+            when 'window' then window_periods > 0 and window_periods_with_value = window_periods
+            when 'growth' then baseline_value is not null and latest_year = last_plan_year
+            else plan_years > 0 and plan_years_with_value = plan_years
+        end as is_covered,
+        -- Missing data could not change the outcome.
         case
-            when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min')
-                then
-                    current_value_source = 'catalogue'
-                    or (window_ended and data_end >= coalesce(final_period_end, target_date))
-            when
-                target_kind in (
-                    'annual_min', 'annual_average_min', 'share_min', 'cagr_min', 'trend_up',
-                    'growth_at_least_other'
-                )
-                then
-                    current_value_source = 'catalogue'
-                    or (window_ended and plan_years_with_value = plan_years)
+            when basis = 'each_year' then plan_years_failed > 0
+            when target_kind = 'trend_up' then changes_up < changes_counted
+            when target_kind = 'growth_at_least_other' then growth_years_met < growth_years_counted
+            when target_kind = 'cumulative_min' then {{ meets('current_value', 'target_value', 'comparator') }}
             else false
-        end as is_final_raw
+        end as is_settled
     from timed
+),
+
+finality as (
+    select
+        *,
+        target_kind is not null and target_value_status <> 'unknown' and (
+            current_value_source = 'catalogue'
+            or (is_closed and current_value_source = 'data' and (is_covered or is_settled))
+        ) as is_final_raw
+    from judged
 ),
 
 paced as (
@@ -140,8 +173,29 @@ paced as (
             when target_kind = 'trend_up' and changes_counted > 0 then changes_up / changes_counted
             when target_kind = 'growth_at_least_other' and growth_years_counted > 0
                 then growth_years_met / growth_years_counted
-        end as pace_ratio
-    from judged
+        end as pace_ratio,
+        -- What a final judgement still lacks once the target date has passed (Chinese, exact periods).
+        case basis
+            when 'latest'
+                then
+                    required_period_label || '数据'
+                    || coalesce('（最新为' || latest_period_label || '）', '')
+            when 'window'
+                then
+                    case
+                        when first_missing_period = last_missing_period then first_missing_period
+                        else first_missing_period || '至' || last_missing_period
+                    end
+                    || '数据（共' || (window_periods - window_periods_with_value) || '期）'
+            when 'growth'
+                then
+                    case
+                        when baseline_value is null then '基期' || coalesce(baseline_period, '') || '年数据'
+                        else last_plan_year || '年数据'
+                    end
+            else missing_plan_years || '数据'
+        end as missing_for_final
+    from finality
 )
 
 select
@@ -151,6 +205,8 @@ select
     indicator_code,
     compare_indicator_code,
     target_kind,
+    judgement,
+    basis,
     comparator,
     target_value,
     target_value_status,
@@ -167,6 +223,8 @@ select
     data_end,
     latest_value,
     latest_period_code,
+    latest_value_sources,
+    required_period_code,
     latest_year_value,
     latest_year,
     cast(completion_pct_raw as decimal(38, 6)) as completion_pct,
@@ -181,12 +239,14 @@ select
         when target_kind = 'trend_up' and coalesce(changes_counted, 0) = 0 then '数据不足'
         when target_kind = 'growth_at_least_other' and coalesce(growth_years_counted, 0) = 0 then '数据不足'
         when data_end < period_start and current_value_source = 'data' then '数据不足'
-        when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and meets_target_now then '已完成'
         when is_final and target_kind in ('trend_up', 'growth_at_least_other') and pace_ratio = 1 then '已完成'
         when is_final and target_kind not in ('trend_up', 'growth_at_least_other') and meets_target_now
             then '已完成'
         when is_final then '滞后'
-        when target_kind = 'annual_min' and plan_years_failed > 0 then '滞后'
+        -- The target date has passed without the data a final judgement needs.
+        when is_closed then '数据不足'
+        when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and meets_target_now then '已完成'
+        when basis = 'each_year' and plan_years_failed > 0 then '滞后'
         when target_kind in ('annual_average_min', 'share_min', 'annual_min') and meets_target_now then '进度正常'
         when target_kind in ('annual_average_min', 'share_min', 'annual_min')
             then case when pace_ratio >= {{ var('pace_on_track') }} then '需加快' else '滞后' end
@@ -197,6 +257,8 @@ select
     end as status,
     case
         when target_kind is null or target_value_status = 'unknown' then '目标值未知 / target value unknown'
+        when target_kind = 'cagr_min' and baseline_value is null
+            then '缺' || missing_for_final || '，无法计算年均增长率 / no baseline figure'
         when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other')
             then '无可用数据 / no data for the window'
         when
@@ -205,11 +267,17 @@ select
             then '不足两年数据 / fewer than two years of data'
         when data_end < period_start and current_value_source = 'data'
             then '规划期内尚无数据（最新数据早于规划期）/ no data inside the plan window yet'
+        when is_closed and not is_final
+            then '目标日期已过，缺' || missing_for_final || '，无法最终评价 / target date passed, data missing'
+        when basis = 'each_year' and plan_years_failed > 0
+            then
+                '未达标年度：' || failed_plan_years
+                || coalesce('；缺' || missing_plan_years || '数据', '') || ' / years below target'
         when pace_ratio is null and not is_final then '无法计算进度 / pace cannot be computed'
-        when target_kind in ('cumulative_min') and window_periods_with_value < window_periods
-            then '期间有缺报期次 / some periods of the window are missing'
-        when target_kind in ('annual_min', 'annual_average_min') and plan_years_with_value < plan_years_due
-            then '有年度数据缺失 / some plan years are missing'
+        when basis = 'window' and window_periods_with_value < window_periods
+            then '期间有缺报期次（缺' || missing_for_final || '）/ some periods of the window are missing'
+        when basis in ('each_year', 'years') and plan_years_with_value < plan_years_due
+            then '有年度数据缺失（缺' || missing_plan_years || '）/ some plan years are missing'
     end as status_note,
     case
         when not is_final then null
@@ -227,7 +295,7 @@ select
             then cast((target_value - current_value) / remaining_years as decimal(38, 6))
         when target_kind = 'annual_average_min' and plan_years > plan_years_due
             then cast((target_value * plan_years - sum_of_years) / (plan_years - plan_years_due) as decimal(38, 6))
-        when target_kind = 'annual_min' and plan_years > plan_years_due then target_value
+        when basis = 'each_year' and plan_years > plan_years_due then target_value
     end as required_per_year,
     case
         when
@@ -270,6 +338,8 @@ select
     plan_years_due,
     plan_years_with_value,
     plan_years_failed,
+    case when basis = 'each_year' then failed_plan_years end as failed_plan_years,
+    missing_plan_years,
     cast(window_sum as decimal(38, 12)) as cumulative_value,
     window_periods,
     window_periods_with_value,

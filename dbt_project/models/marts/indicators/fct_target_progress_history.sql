@@ -21,9 +21,12 @@ select
     e.completion_pct,
     e.time_elapsed_pct,
     e.pace_ratio,
+    e.calendar_elapsed_pct,
+    e.is_final,
     e.status,
     e.status_note,
     e.final_verdict,
+    e.failed_plan_years,
     e.is_sample
 from {{ ref('int_target_evaluations') }} as e
 inner join {{ ref('dim_plan_targets') }} as t on e.target_code = t.target_code

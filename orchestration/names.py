@@ -1,0 +1,8 @@
+"""Names of the Dagster jobs, shared by the definitions, the runner and the CLI (no Dagster import)."""
+
+from __future__ import annotations
+
+MAIN_JOB = "build_warehouse"
+INTAKE_JOB = "refresh_from_inbox"
+REMIND_JOB = "remind_departments"
+RETURNS_JOBS = {"month": "returns_month", "quarter": "returns_quarter", "year": "returns_year"}

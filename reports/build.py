@@ -1,0 +1,529 @@
+"""Build the returns of one period into the outbox: gate first, then every definition, then the manifest.
+
+Outbox layout: <outbox>/<period>/v<N>/<return_code>_<period>.xlsx, manifest.json beside them, and for
+a correction (N > 1) change_list.csv against the submitted version N−1. A submitted version's folder
+is never written again; rebuilding a version not yet submitted replaces its files (same inputs give
+the same bytes). Every file goes to a temporary name first and is renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from expectations.gate import GateDecision, GateIssue, gate_decision
+from reports import registry
+from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
+from reports.spec import ReturnDefinition, load_conventions, load_definitions
+from reports.trace import TraceRow, trace_key
+from reports.writer import Change, RenderInput, render
+from sources.forms.xlsx_template import SAMPLE_MARK, write_bytes_atomic
+from sources.periods import Period
+
+MANIFEST = "manifest.json"
+CHANGE_LIST = "change_list.csv"
+MANIFEST_FORMAT = "ipwh-returns-manifest/1"
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class ReturnsError(Exception):
+    """A returns command that cannot go ahead; the message (Chinese) says why and what to do."""
+
+
+class GateClosed(ReturnsError):
+    def __init__(self, decision: GateDecision) -> None:
+        self.decision = decision
+        lines = [f"质量关口未通过，{decision.period_code} 的报表未生成（未写入任何文件）："]
+        lines += [f"  - {describe_issue(i)}" for i in decision.blockers]
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class BuiltReturn:
+    definition: ReturnDefinition
+    title: str
+    file_name: str
+    data: bytes
+    inputs: list[str]
+    rows: list[dict[str, Any]]
+    sample: bool
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class BuildOutcome:
+    period: Period
+    version: int
+    folder: Path
+    built: list[BuiltReturn] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    unchanged_from: int | None = None  # set when the build equals the submitted version: nothing written
+    changes: list[tuple[str, Change]] = field(default_factory=list)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / MANIFEST
+
+
+def describe_issue(issue: GateIssue) -> str:
+    period = f"（{issue.period_code}）" if issue.period_code else ""
+    kind = {"error": "错误", "warning": "警告"}.get(issue.severity, issue.severity)
+    state = {"failed": "未通过", "error": "无法运行"}.get(issue.status, issue.status)
+    extra = f"，{issue.failed_rows} 行" if issue.failed_rows else ""
+    hint = "；请分析人员写明说明" if issue.severity == "warning" and issue.status == "failed" else ""
+    return f"[{kind}] {issue.check_name}{period} {state}{extra}：{issue.message}{hint}"
+
+
+def latest_ended_periods(today: date) -> list[Period]:
+    """The latest month, quarter and year that have ended by `today`."""
+    month = Period.of("month", today.year, today.month).previous()
+    quarter = Period.of("quarter", today.year, (today.month - 1) // 3 + 1).previous()
+    year = Period.of("year", today.year - 1)
+    return [month, quarter, year]
+
+
+def period_folder(outbox: Path, period: Period) -> Path:
+    return outbox / period.code
+
+
+def version_folder(outbox: Path, period: Period, version: int) -> Path:
+    return period_folder(outbox, period) / f"v{version}"
+
+
+def build_period(
+    con: duckdb.DuckDBPyConnection,
+    outbox: Path,
+    period: Period,
+    *,
+    only: list[str] | None = None,
+    reason: str | None = None,
+    definitions: dict[str, ReturnDefinition] | None = None,
+) -> BuildOutcome:
+    """Build every return that exists for `period`'s type; raise GateClosed (writing nothing) when the
+    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest."""
+    decision = gate_decision(con, period)
+    if not decision.passed:
+        raise GateClosed(decision)
+    defs = definitions or load_definitions()
+    if only:
+        unknown = [code for code in only if code not in defs]
+        if unknown:
+            raise ReturnsError(f"没有这些报表：{'、'.join(unknown)}。可选：{'、'.join(defs)}")
+        defs = {code: defs[code] for code in only}
+    selected = [d for d in defs.values() if d.exists_for(period.period_type)]
+    if not selected:
+        raise ReturnsError(f"没有适用于{period.label}（{period.period_type}）的报表。")
+    registry.ensure_schema(con)
+    submitted = registry.latest_submitted_version(con, period.code)
+    version = (submitted or 0) + 1
+    outcome = BuildOutcome(period, version, version_folder(outbox, period, version))
+    previous = registry.read_submitted_manifest(con, outbox, period, submitted) if submitted else None
+    conventions = load_conventions()
+    explained_failures = _failure_subjects(con, decision)
+    for d in selected:
+        try:
+            outcome.built.append(
+                _build_one(con, d, period, decision, explained_failures, conventions, version, previous, reason)
+            )
+        except ReturnDataMissing as exc:
+            outcome.failed[d.code] = str(exc)
+    if previous is not None:
+        old = {r["code"]: r for r in previous["returns"]}
+        same = (
+            all(b.definition.code in old and _rows_equal(old[b.definition.code]["rows"], b.rows) for b in outcome.built)
+            and not outcome.failed
+        )
+        if same and {b.definition.code for b in outcome.built} == set(old):
+            outcome.unchanged_from = submitted
+            return outcome
+        outcome.changes = [
+            (b.definition.code, ch)
+            for b in outcome.built
+            for ch in _changes(old.get(b.definition.code), b, reason, previous)
+        ]
+    _write(con, outcome, decision, previous, submitted)
+    return outcome
+
+
+# --- one return ---------------------------------------------------------------------------------------
+
+
+def _build_one(
+    con: duckdb.DuckDBPyConnection,
+    d: ReturnDefinition,
+    period: Period,
+    decision: GateDecision,
+    explained_failures: dict[tuple[str, str | None], set[str]],
+    conventions: dict[str, Any],
+    version: int,
+    previous: dict[str, Any] | None,
+    reason: str | None,
+) -> BuiltReturn:
+    source = SOURCES.get(d.source)
+    if source is None:
+        raise ReturnsError(f"报表定义 {d.path.name} 的 source {d.source!r} 未知（可用：{'、'.join(SOURCES)}）")
+    result = source(con, period, d.params)
+    context = {**result.context, "period_label": period.label, "period_code": period.code}
+    title = fill(d.title, context)
+    traces: list[TraceRow] = []
+    row_inputs: list[set[str]] = []
+    for row in result.rows:
+        ids: set[str] = set()
+        for key in row.get("_trace", []):
+            found = trace_key(con, key, f"{_row_label(d, row)} · {key.label}")
+            traces.extend(found)
+            ids.update(t.submission_id for t in found if t.value_source != "专利明细")
+        row_inputs.append(ids)
+    issuer = result.issuer if d.issuer == "plan" else _department_name(con, d.issuer)
+    notes = _notes(d, result, context, decision, explained_failures)
+    pct = _percent_decimals(con, str(conventions.get("percent_unit", "percent")))
+    rows = _figures(d, result.rows, row_inputs, pct)
+    changes = None
+    if previous is not None:
+        old = next((r for r in previous["returns"] if r["code"] == d.code), None)
+        changes = _changes(old, BuiltReturn(d, title, "", b"", [], rows, result.sample), reason, previous)
+    ri = RenderInput(
+        definition=d,
+        result=result,
+        period_label=period.label,
+        title=title,
+        issuer=issuer or "",
+        reporting_unit=_department_name(con, d.reporting_unit),
+        notes=notes,
+        traces=traces,
+        created=_created(result, traces, period),
+        version=version,
+        percent_decimals=pct,
+        status_colours=dict(conventions.get("status_colours") or {}),
+        target_paths=dict(conventions.get("target_paths") or {}),
+        changes=changes,
+        headers=[fill(c.header, context) for c in d.columns],
+    )
+    inputs = sorted(set().union(*row_inputs)) if row_inputs else []
+    return BuiltReturn(d, title, f"{d.code}_{period.code}.xlsx", render(ri), inputs, rows, result.sample)
+
+
+def fill(template: str, context: dict[str, str]) -> str:
+    """Replace {placeholders} from the source's context; an unknown one stays visible, never guessed."""
+    return _PLACEHOLDER.sub(lambda m: str(context.get(m.group(1), m.group(0))), template)
+
+
+def _row_label(d: ReturnDefinition, row: Row) -> str:
+    no = row.get("target_no")
+    label = str(row.get(d.row_label) or row.get(d.row_key) or "")
+    return f"{no}. {label}" if no is not None else label
+
+
+def _department_name(con: duckdb.DuckDBPyConnection, code: str) -> str:
+    sql = "select department_name from catalogue.departments where department_code = ?"
+    found = con.execute(sql, [code]).fetchone()
+    if not found:
+        raise ReturnsError(f"目录中没有部门 {code}（报表定义的 issuer 或 reporting_unit）。")
+    return str(found[0])
+
+
+def _percent_decimals(con: duckdb.DuckDBPyConnection, unit_code: str) -> int:
+    found = con.execute("select decimals from catalogue.units where unit_code = ?", [unit_code]).fetchone()
+    return int(found[0]) if found else 2
+
+
+def _created(result: SourceResult, traces: list[TraceRow], period: Period) -> datetime:
+    """The document's created time, from the data: the latest input received, else the data's end."""
+    received = [t.received_at for t in traces if t.received_at is not None]
+    if received:
+        return max(received).replace(microsecond=0)
+    if result.as_of:
+        return datetime.fromisoformat(result.as_of).replace(microsecond=0)
+    return datetime.combine(period.end, time(0, 0))
+
+
+def _failure_subjects(con: duckdb.DuckDBPyConnection, decision: GateDecision) -> dict[tuple[str, str | None], set[str]]:
+    """For each explained warning, the codes its failed rows name (element or indicator, department, form)."""
+    out: dict[tuple[str, str | None], set[str]] = {}
+    for issue in decision.explained:
+        rows = con.execute(
+            """
+            select subject_code, department_code, form_code from quality.check_failures
+            where run_id = ? and check_name = ? and period_code is not distinct from ?
+            """,
+            [decision.run_id, issue.check_name, issue.period_code],
+        ).fetchall()
+        out[(issue.check_name, issue.period_code)] = {v for row in rows for v in row if v}
+    return out
+
+
+def _subjects(con_rows: list[Row]) -> set[str]:
+    return {s for row in con_rows for s in row.get("_subjects", set())}
+
+
+def _notes(
+    d: ReturnDefinition,
+    result: SourceResult,
+    context: dict[str, str],
+    decision: GateDecision,
+    explained_failures: dict[tuple[str, str | None], set[str]],
+) -> list[str]:
+    notes: list[str] = []
+    if result.sample:
+        notes.append(f"本表由{SAMPLE_MARK}生成，仅供演示和测试，不得作为正式统计数据使用或报送。")
+    notes += [fill(n, context) for n in d.notes]
+    notes.append(
+        "“—”表示无数据或不适用。表中数值均来自通过质量检查的数据；每个数值所依据的部门报送"
+        "（报送单位、报表、版本、文件 SHA-256、接收时间）见“数据来源”工作表。"
+    )
+    subjects = _subjects(result.rows)
+    for issue in decision.explained:
+        codes = explained_failures.get((issue.check_name, issue.period_code), set())
+        if codes and not codes & subjects:
+            continue  # the warning concerns figures this return does not show
+        when = f"，{issue.explained_at:%Y-%m-%d}" if issue.explained_at else ""
+        period = f"（{issue.period_code}）" if issue.period_code else ""
+        notes.append(
+            f"质量检查提示{period}：{issue.message}。分析人员说明：{issue.explanation}（{issue.explained_by}{when}）"
+        )
+    return notes
+
+
+# --- figures, changes, manifest -------------------------------------------------------------------------
+
+
+def _text(value: object, kind: str, decimals: int, pct: int) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if kind in ("value", "pct", "count") and isinstance(value, Decimal | int | float):
+        places = {"value": decimals, "pct": pct, "count": 0}[kind]
+        return format(round(Decimal(str(value)), places), "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _figures(d: ReturnDefinition, rows: list[Row], inputs: list[set[str]], pct: int) -> list[dict[str, Any]]:
+    out = []
+    for row, ids in zip(rows, inputs, strict=True):
+        decimals = int(row.get("_decimals") or 0)
+        out.append(
+            {
+                "key": str(row.get(d.row_key) if not row.get("_total") else "合计"),
+                "label": _row_label(d, row),
+                "values": {c.code: _text(row.get(c.key), c.kind, decimals, pct) for c in d.columns},
+                "inputs": sorted(ids),
+            }
+        )
+    return out
+
+
+def _rows_equal(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
+    return [(r["key"], r["values"]) for r in old] == [(r["key"], r["values"]) for r in new]
+
+
+def _changes(
+    old: dict[str, Any] | None, built: BuiltReturn, reason: str | None, previous: dict[str, Any]
+) -> list[Change]:
+    headers = {c.code: c.header for c in built.definition.columns}
+    old_rows = {r["key"]: r for r in (old or {}).get("rows", [])}
+    old_inputs = {i["submission_id"]: i for i in previous.get("inputs", [])}
+    out: list[Change] = []
+    for row in built.rows:
+        before = old_rows.get(row["key"])
+        for code, after in row["values"].items():
+            was = before["values"].get(code, "") if before else ""
+            if was == after:
+                continue
+            out.append(
+                Change(
+                    row["label"],
+                    f"{code} {headers.get(code, '')}",
+                    was or "—",
+                    after or "—",
+                    _delta(was, after),
+                    _why(before, row, old_inputs, reason),
+                )
+            )
+    return out
+
+
+def _delta(before: str, after: str) -> str:
+    try:
+        return format(Decimal(after) - Decimal(before), "+f")
+    except (ArithmeticError, ValueError):
+        return "—"
+
+
+def _why(before: dict[str, Any] | None, row: dict[str, Any], old_inputs: dict[str, Any], reason: str | None) -> str:
+    parts = []
+    if before is None:
+        parts.append("新增项目")
+    else:
+        added = sorted(set(row["inputs"]) - set(before["inputs"]))
+        dropped = sorted(set(before["inputs"]) - set(row["inputs"]))
+        if added:
+            parts.append(f"依据的报送有更新：新用 {'、'.join(added)}")
+        if dropped:
+            parts.append(
+                f"不再使用 {'、'.join(dropped)}"
+                + ("（已被新版本取代）" if any(i in old_inputs for i in dropped) else "")
+            )
+        if not added and not dropped:
+            parts.append("依据的报送未变，计算口径、目录或质量说明有更新")
+    if reason:
+        parts.append(f"更正原因：{reason}")
+    return "；".join(parts)
+
+
+def _input_details(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    rows = con.execute(
+        """
+        select submission_id, form_code, department_code, period, version, file_sha256, received_at, is_sample
+        from raw.submissions where list_contains(?, submission_id) order by submission_id
+        """,
+        [ids],
+    ).fetchall()
+    return [
+        {
+            "submission_id": sid,
+            "form_code": form,
+            "department_code": dept,
+            "period": p,
+            "version": v,
+            "file_sha256": sha,
+            "received_at": at.isoformat() if at else None,
+            "is_sample": bool(sample),
+        }
+        for sid, form, dept, p, v, sha, at, sample in rows
+    ]
+
+
+def _catalogue_version(con: duckdb.DuckDBPyConnection) -> str:
+    digest = hashlib.sha256()
+    for (table,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'catalogue' order by 1"
+    ).fetchall():
+        for row in con.execute(f'select * from catalogue."{table}" order by all').fetchall():
+            digest.update(repr(row).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    outcome: BuildOutcome,
+    decision: GateDecision,
+    previous: dict[str, Any] | None,
+    submitted: int | None,
+) -> None:
+    folder = outcome.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = {b.file_name for b in outcome.built} | {MANIFEST, CHANGE_LIST}
+    for stale in folder.glob("*.xlsx"):
+        if stale.name not in keep:
+            stale.unlink()  # a draft's file for a return no longer built (never a submitted version's)
+    for built in outcome.built:
+        write_bytes_atomic(folder / built.file_name, built.data)
+    if previous is not None:
+        write_bytes_atomic(folder / CHANGE_LIST, change_list_csv(outcome.changes))
+    manifest = _manifest(con, outcome, decision, previous, submitted)
+    write_bytes_atomic(folder / MANIFEST, manifest)
+
+
+def _manifest(
+    con: duckdb.DuckDBPyConnection,
+    outcome: BuildOutcome,
+    decision: GateDecision,
+    previous: dict[str, Any] | None,
+    submitted: int | None,
+) -> bytes:
+    ids = sorted({i for b in outcome.built for i in b.inputs})
+    doc = {
+        "format": MANIFEST_FORMAT,
+        "period": outcome.period.code,
+        "period_type": outcome.period.period_type,
+        "period_label": outcome.period.label,
+        "version": outcome.version,
+        "corrects": {"version": submitted, "manifest_sha256": previous.get("_sha256")} if previous else None,
+        "sample": any(b.sample for b in outcome.built),
+        "gate": {
+            "run_id": decision.run_id,
+            "checked_at": decision.checked_at.isoformat() if decision.checked_at else None,
+            "explained": [
+                {
+                    "check_name": i.check_name,
+                    "period_code": i.period_code,
+                    "explanation": i.explanation,
+                    "explained_by": i.explained_by,
+                }
+                for i in decision.explained
+            ],
+        },
+        "catalogue_sha256": _catalogue_version(con),
+        "returns": [
+            {
+                "code": b.definition.code,
+                "title": b.title,
+                "table_no": b.definition.table_no,
+                "file": b.file_name,
+                "sha256": b.sha256,
+                "bytes": len(b.data),
+                "sample": b.sample,
+                "inputs": b.inputs,
+                "rows": b.rows,
+            }
+            for b in outcome.built
+        ],
+        "failed": [{"code": code, "error": message} for code, message in sorted(outcome.failed.items())],
+        "change_list": CHANGE_LIST if previous is not None else None,
+        "inputs": _input_details(con, ids),
+    }
+    return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def change_list_csv(changes: list[tuple[str, Change]]) -> bytes:
+    """The change list as CSV (UTF-8 with BOM for Excel); cells that could start a formula are quoted as text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["报表", "项目", "栏次", "原报数值", "更正后数值", "增减", "原因"])
+    for code, ch in changes:
+        writer.writerow(
+            [_csv_safe(v) for v in (code, ch.row_label, ch.column, ch.before, ch.after, ch.delta, ch.reason)]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_safe(text: str) -> str:
+    if text and text[0] in "=+-@\t\r" and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def build_in_warehouse(warehouse: Path, outbox: Path, period: Period, **options: Any) -> BuildOutcome:
+    """What the CLI and the Dagster assets call: one writing connection, then `build_period`."""
+    from orchestration.warehouse import WarehouseUnavailable, writer
+
+    if not warehouse.exists():
+        raise WarehouseUnavailable(f"仓库文件 {warehouse} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
+    with writer(warehouse) as con:
+        return build_period(con, outbox, period, **options)

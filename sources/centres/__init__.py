@@ -1,0 +1,1 @@
+"""Industry IP centres (004): the registry and the annual summaries."""

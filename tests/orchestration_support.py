@@ -1,0 +1,53 @@
+"""Shared helpers for the orchestration tests: a private dbt target (manifest) and a private var/ tree.
+
+The dbt manifest is parsed once per test session into a temporary folder (IPWH_DBT_TARGET), never
+into the repository's dbt_project/target, so parallel test workers do not overwrite each other.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("dbt_target")
+    saved = os.environ.get("IPWH_DBT_TARGET")
+    os.environ["IPWH_DBT_TARGET"] = str(target)
+    from orchestration.dbt import prepare_manifest
+
+    prepare_manifest(Settings.from_env())
+    if saved is None:
+        os.environ.pop("IPWH_DBT_TARGET", None)
+    else:
+        os.environ["IPWH_DBT_TARGET"] = saved
+    return target
+
+
+@pytest.fixture
+def orch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dbt_target: Path) -> Iterator[Settings]:
+    """A private installation whose dbt manifest is the session's."""
+    home = tmp_path / "var"
+    for name in ("IPWH_HOME", "IPWH_WAREHOUSE", "DAGSTER_HOME", "IPWH_TODAY", "IPWH_DBT_TARGET"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored afterwards, even if export() changes it
+    monkeypatch.setenv("IPWH_HOME", str(home))
+    monkeypatch.delenv("IPWH_WAREHOUSE", raising=False)
+    monkeypatch.setenv("IPWH_DBT_TARGET", str(dbt_target))
+    monkeypatch.setenv("IPWH_TODAY", "2026-11-21")
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    yield settings
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

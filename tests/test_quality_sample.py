@@ -1,0 +1,93 @@
+"""The sample scenario end to end: the checks catch every planted defect, the 2026-10 return is
+refused, and after `ipwh demo --follow-up` (a corrected form through intake, two sample explanations)
+the same gate clears."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations.context import CheckContext
+from expectations.evaluate import evaluate_rule, run_checks
+from expectations.gate import gate_decision
+from expectations.rules import rules_by_code
+from orchestration.demo import build_demo
+from orchestration.demo_follow_up import run_follow_up
+from orchestration.settings import Settings
+from sources.catalogue import load
+from sources.periods import Period
+from tests.warehouse_fixtures import run_dbt
+
+pytestmark = pytest.mark.slow
+AS_OF = date(2026, 11, 21)
+
+
+def _check(settings: Settings, work: Path, run_id: str):
+    run_dbt(settings.warehouse, work, as_of=AS_OF.isoformat())
+    with duckdb.connect(str(settings.warehouse)) as con:
+        run = run_checks(con, run_id=run_id, trigger="test", as_of=AS_OF, catalogue=load())
+        return {o.check_name: o for o in run.outcomes}, gate_decision(con, Period.parse("2026-10"))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("sample")
+    home = root / "var"
+    settings = Settings(home=home, warehouse=home / "warehouse.duckdb", today_override=AS_OF)
+    summary = build_demo(settings)
+    before = _check(settings, root, "before")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        ctx = CheckContext(con=con, catalogue=load(), as_of=AS_OF)
+        values = ctx.frame("current_values").copy()
+        fix = next(d for d in summary.defects if d["kind"] == "corrected_resubmission")
+        row = (values["department_code"] == fix["department_code"]) & (values["period_code"] == fix["period"])
+        row &= values["element_code"] == fix["element_code"]
+        values.loc[row, "value"] = float(fix["wrong_value"])  # as the data stood before the correction
+        ctx._frames["current_values"] = values
+        v1_alone = evaluate_rule(ctx, rules_by_code()["series_outlier_mad"])
+    return settings, root, summary, before, v1_alone
+
+
+def _where(outcome) -> set[tuple[str | None, str | None]]:
+    return {(f.department_code, f.period_code) for f in outcome.failures}
+
+
+def test_every_planted_defect_is_caught(sample):
+    _, _, summary, (outcomes, decision), v1_alone = sample
+    kinds = {d["kind"]: d for d in summary.defects}
+    slip, late, missing, typo = kinds["unit_mistake"], kinds["late"], kinds["missing"], kinds["corrected_resubmission"]
+    assert (slip["department_code"], slip["period"]) in _where(outcomes["unit_slip"])
+    assert ("350100.finance", slip["period"]) in _where(outcomes["counties_sum_to_city"])
+    assert _where(outcomes["forms_on_time"]) == {(late["department_code"], late["period"])}
+    assert _where(outcomes["optional_forms_submitted"]) == {(missing["department_code"], missing["period"])}
+    assert (typo["department_code"], typo["period"]) in _where(v1_alone), "v1 alone is an outlier"
+    assert "已由第 2 版" in outcomes["series_outlier_mad"].message, "the corrected v1 is still shown"
+    assert not decision.passed
+    assert {b.check_name for b in decision.blockers} == {
+        "unit_slip",
+        "counties_sum_to_city",
+        "forms_on_time",
+        "optional_forms_submitted",
+    }
+    others = {n: o.status for n, o in outcomes.items() if n not in {b.check_name for b in decision.blockers}}
+    assert set(others.values()) == {"passed"}, others
+
+
+def test_follow_up_clears_the_gate_and_is_idempotent(sample):
+    settings, root, *_ = sample
+    first = run_follow_up(settings)
+    assert len(first.resubmitted) == 1 and len(first.explained) == 2
+    again = run_follow_up(settings)
+    assert again.resubmitted == [] and again.already_received == 1
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from quality.explanations").fetchone()[0] == 2
+    _, decision = _check(settings, root, "after")
+    assert decision.passed, decision.blockers
+    assert {(i.check_name, i.period_code) for i in decision.explained} == {
+        ("forms_on_time", "2026Q3"),
+        ("optional_forms_submitted", "2026Q3"),
+    }
+    assert all("（示例）" in (i.explanation or "") for i in decision.explained)

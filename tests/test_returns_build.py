@@ -1,0 +1,289 @@
+"""Returns built from a copy of the sample warehouse, read back with openpyxl and python-calamine and
+checked against the marts: values, number formats, layout cells, print setup, 示例数据 marks,
+traceability, explained warnings, byte identity and formula injection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from reports.build import BuildOutcome, build_period
+from reports.spec import load_definitions
+from sources.forms.xlsx_template import SAMPLE_MARK, number_format
+from sources.periods import Period
+from tests.test_returns_support import (
+    INJECTIONS,
+    add_task_and_centre_marts,
+    explain_warning,
+    open_gate,
+    sample_warehouse,
+)
+
+PERIODS = ("2026-10", "2026Q3", "2025")
+REASON = "通报数口径为受理日，部门报送为授权公告日，差异属正常"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    warehouse = sample_warehouse(tmp_path_factory)
+    outbox = warehouse.parent / "outbox"
+    with duckdb.connect(str(warehouse)) as con:
+        run_id = open_gate(con)
+        explain_warning(con, run_id, "2026-10", "valid_invention_patents", REASON)
+        add_task_and_centre_marts(con)
+        outcomes = {code: build_period(con, outbox, Period.parse(code)) for code in PERIODS}
+    return {"warehouse": warehouse, "outbox": outbox, "outcomes": outcomes}
+
+
+def q(built: dict[str, object], sql: str, params: list[object] | None = None) -> list[tuple]:
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def outcome(built: dict[str, object], period: str) -> BuildOutcome:
+    return built["outcomes"][period]  # type: ignore[index]
+
+
+def path_of(built: dict[str, object], period: str, code: str) -> Path:
+    return outcome(built, period).folder / f"{code}_{period}.xlsx"
+
+
+def main_rows(ws: openpyxl.worksheet.worksheet.Worksheet) -> list[list[object]]:
+    """The data rows: from row 9 (after header and code rows) to the blank row before the signature."""
+    rows = []
+    for row in ws.iter_rows(min_row=9):
+        if all(c.value is None for c in row):
+            break
+        rows.append(list(row))
+    return rows
+
+
+def test_each_period_type_gets_the_returns_its_definitions_list(built) -> None:
+    definitions = load_definitions()
+    for period in PERIODS:
+        o = outcome(built, period)
+        expected = {code for code, d in definitions.items() if d.exists_for(Period.parse(period).period_type)}
+        assert {b.definition.code for b in o.built} == expected
+        assert not o.failed
+        manifest = json.loads((o.folder / "manifest.json").read_bytes())
+        assert manifest["period"] == period and manifest["version"] == 1 and manifest["sample"] is True
+        for entry in manifest["returns"]:
+            data = (o.folder / entry["file"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert not list(o.folder.glob(".*.tmp"))
+    assert [p.name for p in outcome(built, "2026-10").folder.parent.iterdir()] == ["v1"]
+
+
+def test_fz14_values_and_formats_match_the_marts(built) -> None:
+    wb = openpyxl.load_workbook(path_of(built, "2026Q3", "r1_fz14_monitoring"))
+    ws = wb.worksheets[0]
+    expected = {
+        no: (value, unit, decimals, target, baseline)
+        for no, value, unit, decimals, target, baseline in q(
+            built,
+            """
+            select t.target_no, iv.value * iu.to_base_factor / tu.to_base_factor, t.target_unit_name, tu.decimals,
+                   t.target_value, p.baseline_value
+            from marts.dim_plan_targets t
+            join catalogue.units tu on tu.unit_code = t.target_unit_code
+            join catalogue.indicators i using (indicator_code)
+            join catalogue.units iu on iu.unit_code = i.unit_code
+            left join marts.fct_target_progress p using (target_code)
+            left join marts.fct_indicator_values iv
+              on iv.indicator_code = t.indicator_code and iv.region_code = t.region_code
+             and iv.period_code = '2026Q3'
+            where t.plan_code = 'fz_14th'
+            """,
+        )
+    }
+    rows = main_rows(ws)
+    assert len(rows) == len(expected) == 6
+    for row in rows:
+        no = row[0].value
+        value, unit, decimals, target, baseline = expected[no]
+        assert row[2].value == unit
+        assert row[3].value == pytest.approx(float(baseline))
+        assert row[4].value == pytest.approx(float(target))
+        assert row[4].number_format == number_format(decimals)
+        if value is None:
+            assert row[5].value == "—"
+        else:
+            assert row[5].value == pytest.approx(float(round(Decimal(value), decimals)))
+            assert row[5].number_format == number_format(decimals)
+        assert row[9].number_format == number_format(2)  # 完成率: the % unit's decimals
+    history = dict(
+        q(
+            built,
+            "select target_no, status from marts.fct_target_progress_history h "
+            "join marts.dim_plan_targets using (target_code) "
+            "where h.plan_code = 'fz_14th' and evaluation_date = date '2025-12-31'",
+        )
+    )
+    assert {r[0].value: r[11].value for r in rows} == history
+
+
+def test_layout_follows_the_statistical_form_convention(built) -> None:
+    wb = openpyxl.load_workbook(path_of(built, "2026-10", "r1_fz14_monitoring"))
+    ws = wb.worksheets[0]
+    issuer = q(built, "select issuer from catalogue.plans where plan_code = 'fz_14th'")[0][0]
+    cells = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert ws["A1"].value.endswith(f"（{SAMPLE_MARK}）") and "十四五" in ws["A1"].value
+    assert {"表号：", "制定机关：", "批准文号：", "有效期至：", "榕知监1表", issuer} <= cells
+    assert "填报单位：福州市市场监督管理局（知识产权局）" in cells and "报告期：2026年10月" in cells
+    assert [c.value for c in ws[8]][:5] == ["甲", "乙", "丙", "1", "2"]
+    assert [c.value for c in ws[7]][3:5] == ["2020年", "2025年目标"]
+    assert {"单位负责人：", "统计负责人：", "填表人：", "联系电话："} <= cells
+    assert "说明：" in cells
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.print_title_rows == "$7:$8"
+    assert ws.freeze_panes == "A9"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws["B9"].font.name == "宋体" and ws["A1"].font.name == "黑体"
+    assert ws.column_dimensions["B"].width >= 30
+    assert wb.sheetnames == ["十四五指标监测", "趋势图", "数据来源"]
+    assert all(len(name) <= 31 for name in wb.sheetnames)
+
+
+def test_every_sheet_of_every_sample_return_is_marked(built) -> None:
+    for period in PERIODS:
+        for b in outcome(built, period).built:
+            wb = openpyxl.load_workbook(outcome(built, period).folder / b.file_name)
+            for ws in wb.worksheets:
+                assert SAMPLE_MARK in ws["A1"].value, (b.file_name, ws.title)
+                assert SAMPLE_MARK in ws.oddHeader.center.text, (b.file_name, ws.title)
+
+
+def test_trace_sheet_names_the_submissions_behind_each_figure(built) -> None:
+    o = outcome(built, "2026-10")
+    wb = openpyxl.load_workbook(path_of(built, "2026-10", "r1_fz14_monitoring"))
+    ws = wb["数据来源"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "项目")
+    index = {name: i for i, name in enumerate(header)}
+    rows = [r for r in ws.iter_rows(values_only=True) if r[0] and " · " in str(r[0])]
+    assert rows
+    raw = {
+        sid: (sha, version)
+        for sid, sha, version in q(
+            built, "select submission_id, file_sha256, version from raw.submissions where outcome = 'accepted'"
+        )
+    }
+    for r in rows:
+        sid = r[index["报送编号"]]
+        assert raw[sid] == (r[index["文件 SHA-256"]], r[index["版本"]])
+    manifest = json.loads(o.manifest_path.read_bytes())
+    r1 = next(e for e in manifest["returns"] if e["code"] == "r1_fz14_monitoring")
+    assert set(r1["inputs"]) == {r[index["报送编号"]] for r in rows}
+    assert {i["submission_id"] for i in manifest["inputs"]} >= set(r1["inputs"])
+    # the month's valid invention patents come from the city's own monthly form, cell by cell
+    month = [r for r in rows if r[0].startswith("2.") and r[1] == "2026-10"]
+    assert month and all(r[index["单元格"]].startswith("填报表!D") for r in month)
+
+
+def test_submission_status_counts_match_the_completeness_mart(built) -> None:
+    ws = openpyxl.load_workbook(path_of(built, "2026Q3", "r6_submission_status")).worksheets[0]
+    rows = {r[0].value: [c.value for c in r] for r in main_rows(ws)}
+    expected = q(
+        built,
+        """
+        select coalesce(d.department_name, c.department_name), count(*), count(*) filter (where is_received),
+               count(*) filter (where is_on_time), count(*) filter (where is_late), count(*) filter (where is_missing)
+        from marts.fct_submission_completeness c left join catalogue.departments d using (department_code)
+        where is_expected and period_end between date '2026-07-01' and date '2026-09-30'
+        group by all
+        """,
+    )
+    assert len(rows) == len(expected) + 1  # + 合计
+    for name, n, received, on_time, late, missing in expected:
+        assert rows[name][2:7] == [n, received, on_time, late, missing]
+    total = rows["合计"]
+    assert total[2] == sum(e[1] for e in expected) and total[3] == sum(e[2] for e in expected)
+
+
+def test_explained_warning_goes_into_the_notes_of_the_affected_returns_only(built) -> None:
+    def notes(code: str) -> str:
+        ws = openpyxl.load_workbook(path_of(built, "2026-10", code)).worksheets[0]
+        return "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+
+    assert REASON in notes("r1_fz14_monitoring") and "李四" in notes("r1_fz14_monitoring")
+    assert REASON not in notes("r6_submission_status")
+    manifest = json.loads(outcome(built, "2026-10").manifest_path.read_bytes())
+    assert manifest["gate"]["explained"][0]["explanation"] == REASON
+
+
+def test_calamine_reads_the_same_figures(built) -> None:
+    path = path_of(built, "2025", "r2_fz13_completion")
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    data = [r for r in sheet[8:] if r and isinstance(r[0], int | float) and r[0] != ""]
+    actual = {int(r[0]): (r[3], r[4], r[6], r[7]) for r in data}
+    expected = q(
+        built,
+        "select target_no, target_value, current_value, final_verdict, reported_verdict "
+        "from marts.fct_target_progress where plan_code = 'fz_13th'",
+    )
+    assert len(actual) == len(expected) == 4
+    for no, target, current, verdict, reported in expected:
+        assert actual[no][0] == pytest.approx(float(target))
+        assert actual[no][1] == pytest.approx(float(current), abs=0.01)
+        assert actual[no][2:] == (verdict, reported)
+
+
+def test_chart_sheet_draws_every_target_against_its_path(built) -> None:
+    path = path_of(built, "2025", "r1_fz14_monitoring")
+    with zipfile.ZipFile(path) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 6
+    ws = openpyxl.load_workbook(path)["趋势图"]
+    labels = [c.value for c in ws["C"] if c.value in ("实际值", "目标路径", "规划期累计")]
+    assert labels.count("目标路径") == 6
+
+
+def test_task_and_centre_returns_keep_typed_text_as_text(built) -> None:
+    files = [path_of(built, "2026Q3", "r5_key_tasks"), path_of(built, "2025", "r7_industry_centres")]
+    found = []
+    for path in files:
+        ws = openpyxl.load_workbook(path).worksheets[0]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in INJECTIONS:
+                    assert cell.data_type == "s", (path.name, cell.coordinate)
+                    found.append(cell.value)
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/"):
+                    assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
+    assert set(found) == {INJECTIONS[0], INJECTIONS[1], INJECTIONS[3], INJECTIONS[4]}
+    ws = openpyxl.load_workbook(files[0]).worksheets[0]
+    groups = [r[0].value for r in main_rows(ws) if r[0].value in ("鼓楼示范县方案", "保护示范区方案")]
+    assert groups == ["鼓楼示范县方案", "保护示范区方案"]
+
+
+def test_same_inputs_give_byte_identical_files(built, tmp_path: Path) -> None:
+    with duckdb.connect(str(built["warehouse"])) as con:
+        again = build_period(con, tmp_path / "outbox", Period.parse("2026-10"))
+    first = outcome(built, "2026-10")
+    assert [b.sha256 for b in again.built] == [b.sha256 for b in first.built]
+    for b in first.built:
+        assert (again.folder / b.file_name).read_bytes() == (first.folder / b.file_name).read_bytes()
+    assert (again.folder / "manifest.json").read_bytes() == (first.folder / "manifest.json").read_bytes()
+
+
+def test_missing_mart_fails_that_return_clearly(built, tmp_path: Path) -> None:
+    with duckdb.connect(str(built["warehouse"])) as con:
+        con.execute("begin transaction")
+        con.execute("drop table marts.fct_task_progress")
+        try:
+            o = build_period(con, tmp_path / "outbox", Period.parse("2026Q3"))
+        finally:
+            con.execute("rollback")
+    assert "marts.fct_task_progress" in o.failed["r5_key_tasks"]
+    assert "r5_key_tasks" not in {b.definition.code for b in o.built}
+    manifest = json.loads(o.manifest_path.read_bytes())
+    assert manifest["failed"][0]["code"] == "r5_key_tasks"
