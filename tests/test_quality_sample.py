@@ -14,19 +14,20 @@ from expectations.context import CheckContext
 from expectations.evaluate import evaluate_rule, run_checks
 from expectations.gate import gate_decision
 from expectations.rules import rules_by_code
-from orchestration.demo import build_demo
 from orchestration.demo_follow_up import run_follow_up
 from orchestration.settings import Settings
 from sources.catalogue import load
 from sources.periods import Period
+from tests.sample_cache import built_sample, copy_sample, planted_defects
 from tests.warehouse_fixtures import run_dbt
 
 pytestmark = pytest.mark.slow
 AS_OF = date(2026, 11, 21)
 
 
-def _check(settings: Settings, work: Path, run_id: str):
-    run_dbt(settings.warehouse, work, as_of=AS_OF.isoformat())
+def _check(settings: Settings, work: Path, run_id: str, *, build: bool = True):
+    if build:  # the shared sample is already built; after the follow-up the models must be rebuilt
+        run_dbt(settings.warehouse, work, as_of=AS_OF.isoformat())
     with duckdb.connect(str(settings.warehouse)) as con:
         run = run_checks(con, run_id=run_id, trigger="test", as_of=AS_OF, catalogue=load())
         return {o.check_name: o for o in run.outcomes}, gate_decision(con, Period.parse("2026-10"))
@@ -35,20 +36,19 @@ def _check(settings: Settings, work: Path, run_id: str):
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("sample")
-    home = root / "var"
-    settings = Settings(home=home, warehouse=home / "warehouse.duckdb", today_override=AS_OF)
-    summary = build_demo(settings)
-    before = _check(settings, root, "before")
+    settings = copy_sample(built_sample(tmp_path_factory), root / "var")
+    defects = planted_defects(settings.home)
+    before = _check(settings, root, "before", build=False)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         ctx = CheckContext(con=con, catalogue=load(), as_of=AS_OF)
         values = ctx.frame("current_values").copy()
-        fix = next(d for d in summary.defects if d["kind"] == "corrected_resubmission")
+        fix = next(d for d in defects if d["kind"] == "corrected_resubmission")
         row = (values["department_code"] == fix["department_code"]) & (values["period_code"] == fix["period"])
         row &= values["element_code"] == fix["element_code"]
         values.loc[row, "value"] = float(fix["wrong_value"])  # as the data stood before the correction
         ctx._frames["current_values"] = values
         v1_alone = evaluate_rule(ctx, rules_by_code()["series_outlier_mad"])
-    return settings, root, summary, before, v1_alone
+    return settings, root, defects, before, v1_alone
 
 
 def _where(outcome) -> set[tuple[str | None, str | None]]:
@@ -56,8 +56,8 @@ def _where(outcome) -> set[tuple[str | None, str | None]]:
 
 
 def test_every_planted_defect_is_caught(sample):
-    _, _, summary, (outcomes, decision), v1_alone = sample
-    kinds = {d["kind"]: d for d in summary.defects}
+    _, _, defects, (outcomes, decision), v1_alone = sample
+    kinds = {d["kind"]: d for d in defects}
     slip, late, missing, typo = kinds["unit_mistake"], kinds["late"], kinds["missing"], kinds["corrected_resubmission"]
     assert (slip["department_code"], slip["period"]) in _where(outcomes["unit_slip"])
     assert ("350100.finance", slip["period"]) in _where(outcomes["counties_sum_to_city"])

@@ -11,27 +11,16 @@ import duckdb
 import pytest
 
 from expectations.results import CheckOutcome, Failure, ensure_quality_schema, record_outcomes
-from orchestration.settings import REPO_ROOT, Settings
+from tests.sample_cache import built_sample
 
-SAMPLE_WAREHOUSE = REPO_ROOT / "var" / "warehouse.duckdb"
 TODAY = date(2026, 11, 21)
 INJECTIONS = ('=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(1,1)", "=1+1")
 
 
 def sample_warehouse(factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the built sample warehouse (make run); built here when there is none."""
+    """A private copy of the sample scenario's warehouse (built once per test session)."""
     target = factory.mktemp("returns") / "warehouse.duckdb"
-    if SAMPLE_WAREHOUSE.exists():
-        shutil.copyfile(SAMPLE_WAREHOUSE, target)
-        return target
-    from orchestration.demo import build_demo
-    from orchestration.runner import run_main_job
-
-    home = target.parent / "var"
-    settings = Settings(home=home, warehouse=target, today_override=TODAY)
-    build_demo(settings)
-    summary = run_main_job(settings)
-    assert summary.success, summary.errors
+    shutil.copyfile(built_sample(factory) / "warehouse.duckdb", target)
     return target
 
 

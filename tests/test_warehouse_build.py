@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from expectations.rules import rules_by_code
 from orchestration.cli import app
 from orchestration.runner import run_main_job
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -31,7 +32,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     os.environ.pop("IPWH_WAREHOUSE", None)
     settings = Settings.from_env()
     summary = run_main_job(settings)
-    assert summary.success, (summary.checks_failed, summary.errors)
+    # With the catalogue alone there is no submitted data: every dbt test passes, and the quality rules
+    # refuse (nothing to check counts as a failure, never a pass), which stops the run as a data problem.
+    rule_codes = set(rules_by_code())
+    dbt_failures = [name for name in summary.checks_failed if name.rsplit(":", 1)[-1] not in rule_codes]
+    assert not dbt_failures, (dbt_failures, summary.errors)
+    assert summary.refused, summary.errors
     yield settings
     for key, value in saved.items():
         if value is None:
@@ -43,7 +49,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def test_run_materialises_catalogue_and_runs_checks(built: Settings) -> None:
     _, rows = query(built.warehouse, "select table_schema, count(*) from information_schema.tables group by 1")
     counts = dict(rows)
-    assert counts["catalogue"] == 20
+    assert counts["catalogue"] == len(list((DBT_PROJECT_DIR / "seeds").glob("*.csv")))
     assert counts["marts"] >= 2
     assert (built.dagster_home / "dagster.yaml").exists()
 
