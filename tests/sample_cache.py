@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import pickle
 import shutil
 from datetime import date
 from pathlib import Path
@@ -51,7 +52,8 @@ def _build(home: Path) -> None:
     if home.exists():
         shutil.rmtree(home)  # a half-built cache from an interrupted session
     settings = Settings(home=home, warehouse=home / "warehouse.duckdb", today_override=AS_OF)
-    build_demo(settings)
+    summary = build_demo(settings)
+    (home.parent / "demo_summary.pickle").write_bytes(pickle.dumps(summary))
     run_dbt(settings.warehouse, home.parent / "dbt", as_of=AS_OF.isoformat())
 
 
@@ -65,6 +67,11 @@ def copy_sample(source: Path, target: Path) -> Settings:
         elif path.exists():
             shutil.copyfile(path, target / name)
     return Settings(home=target, warehouse=target / "warehouse.duckdb", today_override=AS_OF)
+
+
+def demo_summary(home: Path) -> object:
+    """What `ipwh demo` reported when the shared sample was built (its receipts paths point into `home`)."""
+    return pickle.loads((home.parent / "demo_summary.pickle").read_bytes())
 
 
 def planted_defects(home: Path) -> list[dict[str, object]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -10,15 +9,16 @@ import pytest
 
 from orchestration.demo import build_demo
 from orchestration.settings import Settings
+from tests.sample_cache import built_sample, copy_sample, demo_summary
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, object]:
-    home = tmp_path_factory.mktemp("demo") / "var"
-    settings = Settings(home=home, warehouse=home / "warehouse.duckdb", today_override=date(2026, 11, 21))
-    return settings, build_demo(settings)
+    shared = built_sample(tmp_path_factory)  # built once per session by the same build_demo
+    settings = copy_sample(shared, tmp_path_factory.mktemp("demo") / "var")
+    return settings, demo_summary(shared)
 
 
 def rows(settings: Settings, sql: str) -> list[tuple]:
