@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
 from orchestration.settings import Settings, local_now
+from orchestration.warehouse import is_lock_error
 
 FAILURE_LOG = "failures.log"
 
@@ -35,10 +36,11 @@ def explain(message: str) -> str:
     """A failure message in words an operator can act on (Chinese), from Dagster's or dbt's text."""
     text = message.strip()
     lower = text.lower()
-    if "正被其他进程占用" in text or "lock" in lower:
-        return "仓库被其他进程占用（可能有人直接打开了仓库文件或另一构建在运行），请稍后重试。原文：" + _short(text)
+    # Checked first: "blocking" contains "lock", and a failed check is a data problem, not a locked file.
     if "assetcheckfailed" in lower.replace(" ", "").replace("_", "") or "blocking asset check" in lower:
         return "阻断性质量检查未通过，下游资产（如上报报表）未生成；请用 ipwh check 查看问题。原文：" + _short(text)
+    if "正被其他进程占用" in text or is_lock_error(text):
+        return "仓库被其他进程占用（可能有人直接打开了仓库文件或另一构建在运行），请稍后重试。原文：" + _short(text)
     if "dbt" in lower:
         return "dbt 构建失败（模型或测试出错）。原文：" + _short(text)
     return _short(text) or "未知原因（详见 Dagster 界面中的运行日志）"

@@ -388,3 +388,13 @@ def test_run_on_a_locked_warehouse_exits_1_with_a_message(orch_home: Settings, m
     assert result.exit_code == 1, result.output
     assert "正被其他进程占用" in result.output
     assert "Traceback" not in result.output
+
+
+def test_failure_reasons_tell_a_failed_check_from_a_locked_warehouse() -> None:
+    from orchestration.failures import explain
+
+    # "blocking" contains "lock": a failed blocking check must not read as a locked file.
+    check = explain("DagsterAssetCheckFailedError: 1 blocking asset check failed with ERROR severity: gate/month")
+    assert check.startswith("阻断性质量检查未通过") and "ipwh check" in check
+    locked = explain('IO Error: Could not set lock on file "var/warehouse.duckdb": Conflicting lock is held')
+    assert locked.startswith("仓库被其他进程占用")
