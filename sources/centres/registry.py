@@ -48,16 +48,7 @@ CENTRE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 MAX_FIELD_CHARS = 200
 REGISTRY_COLUMNS = (
     "event_id",
-    "centre_code",
-    "centre_name",
-    "applicant_name",
-    "applicant_kind",
-    "industry",
-    "region_code",
-    "event",
-    "event_date",
-    "document_no",
-    "note",
+    *COLUMNS,
     "source",
     "source_sha256",
     "source_line",
