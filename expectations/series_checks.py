@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,15 +107,10 @@ def check_unit_slip(ctx: CheckContext, rule: Rule) -> CheckOutcome:
                     f"{value / float(np.median([h for h in point.history if h > 0])):,.0f} 倍，"
                     f"疑似按“{typed.name}”填报（应为“{unit.name}”，约 {fmt(round(right, unit.decimals))} {unit.name}）"
                 ),
-                period_code=row["period_code"],
-                region_code=row["region_code"],
-                department_code=row["department_code"],
-                form_code=row["form_code"],
-                subject_code=row["element_code"],
+                **_where_in_submission(row),
                 observed=f"{fmt(value)} {unit.name}",
                 expected=f"约 {fmt(round(right, unit.decimals))} {unit.name}",
                 fix=rule.fix,
-                submission_id=row["submission_id"],
             )
         )
     return outcome(rule, checked, failures)
@@ -156,15 +152,10 @@ def _outlier_failure(ctx: CheckContext, rule: Rule, point: Point, value: float, 
             f"“{ctx.element_name(row['element_code'])}”为 {fmt(value)} {unit}，{reference}，"
             f"稳健 z = {z:+.1f}（阈值 ±{fmt(rule.threshold)}，依据前 {len(point.history)} 期）"
         ),
-        period_code=row["period_code"],
-        region_code=row["region_code"],
-        department_code=row["department_code"],
-        form_code=row["form_code"],
-        subject_code=row["element_code"],
+        **_where_in_submission(row),
         observed=f"{fmt(value)} {unit}",
         expected=reference,
         fix=rule.fix,
-        submission_id=row["submission_id"],
     )
 
 
@@ -189,3 +180,15 @@ def _superseded_note(
                 f"{fmt(point.row['value'])} 更正"
             )
     return ("已被更正版本取代的离群值（不计入未通过）：" + "；".join(lines) + "。") if lines else ""
+
+
+def _where_in_submission(row: Any) -> dict[str, Any]:
+    """The Failure fields that place a figure: period, region, the department to fix it, form, element, file."""
+    return {
+        "period_code": row["period_code"],
+        "region_code": row["region_code"],
+        "department_code": row["department_code"],
+        "form_code": row["form_code"],
+        "subject_code": row["element_code"],
+        "submission_id": row["submission_id"],
+    }
