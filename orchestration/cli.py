@@ -49,6 +49,7 @@ def run() -> None:
             err.print(f"  - {line}")
         raise typer.Exit(1)
     out.print(f"仓库：{settings.warehouse}")
+    out.print(settings.as_of_note())
     out.print("正在构建（经 Dagster 进程内运行：收件箱 → 目录 → 模型 → 检查 → 快照 → 上报报表）…")
     from orchestration.runner import EXIT_ERROR, EXIT_REFUSED, run_all
 
@@ -119,6 +120,7 @@ def paths() -> None:
     ):
         table.add_row(label, str(value))
     out.print(table)
+    out.print(s.as_of_note())
 
 
 def _fmt(value: object) -> str:

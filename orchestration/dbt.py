@@ -93,10 +93,12 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 
 def dbt_vars(settings: Settings) -> list[str]:
-    """`--vars` for dbt: IPWH_TODAY pins the day the warehouse is judged as of."""
-    if settings.today_override is None:
-        return []
-    return ["--vars", json.dumps({"as_of": settings.today_override.isoformat()})]
+    """`--vars` for dbt: the day the warehouse is judged as of, always `Settings.today`.
+
+    Never left to SQL's `current_date`: DuckDB takes it from the machine's time zone (UTC on a
+    server), which is still yesterday in Asia/Shanghai until 08:00.
+    """
+    return ["--vars", json.dumps({"as_of": settings.today.isoformat()})]
 
 
 def build_dbt_assets(manifest: Path):

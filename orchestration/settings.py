@@ -24,7 +24,10 @@ class ConfigError(Exception):
 
 
 def local_now() -> datetime:
-    """Wall-clock time in Asia/Shanghai, without tzinfo (how the warehouse stores times)."""
+    """Wall-clock time in Asia/Shanghai, without tzinfo (how the warehouse stores times).
+
+    The one place the product reads the machine's clock; `Settings.now` adds the pinned day.
+    """
     return datetime.now(TIMEZONE).replace(tzinfo=None)
 
 
@@ -39,6 +42,24 @@ class Settings:
     @property
     def today(self) -> date:
         return self.today_override or local_now().date()
+
+    def as_of_note(self) -> str:
+        """The day everything is judged as of, in words, for the command line."""
+        if self.today_override is None:
+            return f"统计日：{self.today}（今天）"
+        return (
+            f"统计日：{self.today}（由 IPWH_TODAY 设定：截止期限、已结束的报告期都按这一天判断，"
+            "此间收到的文件也记为这一天收到）"
+        )
+
+    def now(self) -> datetime:
+        """The time of day on `today`: with a pinned day, a file arriving now arrives on that day.
+
+        So an installation judged as of IPWH_TODAY counts what it receives while pinned, whatever
+        the machine's date (a demo or test run on a later day still sees its own files).
+        """
+        real = local_now()
+        return real if self.today_override is None else datetime.combine(self.today_override, real.time())
 
     @property
     def receipts(self) -> Path:

@@ -11,14 +11,14 @@ import fcntl
 import json
 import pickle
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from orchestration.settings import Settings
+from sources.demo.follow_up import SAMPLE_DAY
 
-AS_OF = date(2026, 11, 21)
+AS_OF = SAMPLE_DAY
 # What a built sample needs; Dagster's storage and run artifacts stay out of the copies.
 _COPIED = ("warehouse.duckdb", "archive", "receipts", "demo", "inbox", "templates")
 

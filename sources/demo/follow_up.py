@@ -14,6 +14,9 @@ from datetime import date
 from sources.catalogue import Catalogue
 from sources.demo.defects import CORRECTION_NOTE, LATE, MISSING, UNIT_SLIP
 
+# The day the sample scenario is told as of: 2026-10, 2026Q3 and 2025 are the latest ended periods.
+# `make run` pins IPWH_TODAY to it (the Makefile's SAMPLE_DAY), so the story is the same on any day.
+SAMPLE_DAY = date(2026, 11, 21)
 # The day the corrected form arrives and the analyst writes (fixed, so a rerun is a no-op).
 FOLLOW_UP_ON = date(2026, 11, 20)
 SAMPLE_ANALYST = "（示例）质量分析员"

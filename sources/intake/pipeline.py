@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.settings import TIMEZONE, Settings, local_now
+from orchestration.settings import TIMEZONE, Settings
 from orchestration.warehouse import writer
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
@@ -80,7 +80,7 @@ def ingest(
     catalogue = catalogue or load()
     actor = actor or _actor()
     settings.ensure_dirs()
-    items = sorted(incoming, key=lambda i: (_received_at(i.path), str(i.path)))
+    items = sorted(incoming, key=lambda i: (_received_at(i.path, settings), str(i.path)))
     outcomes: list[Outcome] = []
     with writer(settings.warehouse) as con:
         batch = Batch.load(con)
@@ -91,7 +91,7 @@ def ingest(
                 from sources.centres.summaries import SummaryIntake
 
                 summaries = summaries or SummaryIntake.load(con, catalogue)
-                name, at = display_name(item.path.name), _received_at(item.path)
+                name, at = display_name(item.path.name), _received_at(item.path, settings)
                 receipt = summaries.handle(item.path, centre_code, name, at, batch, settings.archive)
                 outcomes.append(Outcome(item.path, receipt, None, None))
             else:
@@ -120,7 +120,7 @@ def _centre_summary(item: Incoming, settings: Settings) -> tuple[bool, str | Non
 
 def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue, actor: str) -> Outcome:
     name = display_name(item.path.name)
-    received_at = _received_at(item.path)
+    received_at = _received_at(item.path, settings)
     try:
         data = item.path.read_bytes()
     except OSError as exc:
@@ -265,9 +265,12 @@ def _problem_row(submission_id: str, sha: str, p: Problem) -> dict[str, object]:
     }
 
 
-def _received_at(path: Path) -> datetime:
-    """When the file reached us: its modification time (when it was dropped), never later than now."""
-    now = local_now()
+def _received_at(path: Path, settings: Settings) -> datetime:
+    """When the file reached us: its modification time (when it was dropped), never later than now.
+
+    "Now" is `settings.now()`: on a pinned day (IPWH_TODAY) a file dropped later is received that day.
+    """
+    now = settings.now()
     try:
         mtime = datetime.fromtimestamp(path.stat().st_mtime, TIMEZONE).replace(tzinfo=None, microsecond=0)
     except OSError:

@@ -1,5 +1,6 @@
 -- The figure in force for each form × department × period × element: the one from the latest
 -- accepted version (a resubmission replaces the whole earlier file; old versions stay in raw).
+-- Only files received by the as-of day count, as for task reports and centre summaries.
 with
 
 accepted as (
@@ -7,7 +8,7 @@ accepted as (
         submission_id,
         is_sample
     from {{ ref('stg_raw__submissions') }}
-    where is_accepted
+    where is_accepted and cast(received_at as date) <= {{ as_of_date() }}
 ),
 
 latest_version as (

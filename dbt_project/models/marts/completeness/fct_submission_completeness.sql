@@ -12,7 +12,9 @@ periods as (
 
 submissions as (
     select * from {{ ref('stg_raw__submissions') }}
-    where form_code is not null and department_code is not null and period_code is not null
+    where
+        form_code is not null and department_code is not null and period_code is not null
+        and cast(received_at as date) <= {{ as_of_date() }}
 ),
 
 form_starts as (
