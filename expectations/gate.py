@@ -61,7 +61,7 @@ def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecisio
         return GateDecision(period.code, None, None, (missing,), ())
     run_id, finished_at, data_as_of = run
     blockers: list[GateIssue] = []
-    latest_data = _latest_accepted(con)
+    latest_data = latest_acceptance(con)
     if latest_data is not None and (data_as_of is None or latest_data > data_as_of):
         blockers.append(
             GateIssue(
@@ -109,7 +109,8 @@ def _in_scope(period_code: str, first: date, last: date) -> bool:
     return first <= end <= last
 
 
-def _latest_accepted(con: duckdb.DuckDBPyConnection) -> datetime | None:
+def latest_acceptance(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The latest acceptance of any submission now in raw (the counterpart of the run's data_as_of)."""
     exists = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'submission_events'"
     ).fetchone()[0]
