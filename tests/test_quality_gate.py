@@ -322,6 +322,35 @@ def test_warning_refused_until_explained_and_the_note_travels(copy: Path):
     assert (note.explanation, note.explained_by) == ("系统故障致迟报，数据已核实", "张三")
 
 
+def _late(path: Path, department: str) -> None:
+    with duckdb.connect(str(path)) as c:
+        c.execute(
+            "update marts.fct_submission_completeness set first_accepted_at = due_date + interval 12 day "
+            "where department_code = ? and period_code = '2026-09'",
+            [department],
+        )
+
+
+def test_explanation_names_its_failure_is_refused_without_one_and_lapses_when_the_rows_change(copy: Path):
+    _run(copy, "clean")
+    with duckdb.connect(str(copy)) as c, pytest.raises(ExplanationRefused, match="没有未通过项"):
+        record_explanation(c, "forms_on_time", "2026-09", "预先说明：可能有单位迟报", "张三", NOW)
+    _late(copy, "350123.amr")
+    _run(copy, "one-late")
+    with duckdb.connect(str(copy)) as c:
+        record_explanation(c, "forms_on_time", "2026-09", "罗源县系统故障致迟报，数据已核实", "张三", NOW)
+        (named,) = c.execute("select check_name, period_code, run_id, failed_rows from quality.explanations").fetchall()
+    assert named == ("forms_on_time", "2026-09", "one-late", 1)
+    _run(copy, "same-rows")
+    assert _decision(copy).passed, "the same failing rows in a later run stay explained"
+    _late(copy, "350124.amr")  # another department late in the same period: a failure nobody explained
+    _run(copy, "another-late")
+    decision = _decision(copy)
+    (blocker,) = decision.blockers
+    assert (blocker.check_name, blocker.period_code) == ("forms_on_time", "2026-09")
+    assert "说明失效" in blocker.message and not decision.explained
+
+
 def test_gate_refuses_when_data_arrived_after_the_checks(copy: Path):
     _run(copy, "before")
     with duckdb.connect(str(copy)) as c:
