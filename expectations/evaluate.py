@@ -65,15 +65,12 @@ def evaluate_rule(ctx: CheckContext, rule: Rule, registry: dict[str, RuleFunctio
 
 
 def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The latest acceptance the built tables reflect (newer acceptances mean the marts are stale)."""
+    """The latest acceptance the build saw, of any kind of submission (figures and task reports).
+
+    The gate compares it with the latest acceptance in raw.submission_events (`latest_acceptance`):
+    both count every accepted submission, so a fresh build always clears the comparison."""
     try:
-        return con.execute(
-            """
-            select max(e.event_at) from raw.submission_events as e
-            where e.status = 'accepted'
-              and e.submission_id in (select distinct submission_id from intermediate.int_submission_values__latest)
-            """
-        ).fetchone()[0]
+        return con.execute("select max(accepted_at) from intermediate.int_submissions__accepted").fetchone()[0]
     except duckdb.Error:
         return None
 

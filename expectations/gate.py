@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from expectations.explain import standing_explanations
 from expectations.results import quality_schema_exists
 from sources.periods import Period
 
@@ -61,7 +62,7 @@ def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecisio
         return GateDecision(period.code, None, None, (missing,), ())
     run_id, finished_at, data_as_of = run
     blockers: list[GateIssue] = []
-    latest_data = _latest_accepted(con)
+    latest_data = latest_acceptance(con)
     if latest_data is not None and (data_as_of is None or latest_data > data_as_of):
         blockers.append(
             GateIssue(
@@ -76,28 +77,30 @@ def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecisio
     first, last = periods_in_scope(period)
     rows = con.execute(
         """
-        select r.check_name, r.severity, r.status, r.period_code, r.message, r.failed_rows,
-               e.reason, e.explained_by, e.explained_at
-        from quality.check_results r
-        left join (
-            select check_name, period_code, arg_max(reason, explained_at) as reason,
-                   arg_max(explained_by, explained_at) as explained_by, max(explained_at) as explained_at
-            from quality.explanations group by all
-        ) e on e.check_name = r.check_name and e.period_code = r.period_code
-        where r.run_id = ? and r.status <> 'passed'
-        order by r.severity, r.check_name, r.period_code
+        select check_name, severity, status, period_code, message, failed_rows
+        from quality.check_results
+        where run_id = ? and status <> 'passed'
+        order by severity, check_name, period_code
         """,
         [run_id],
     ).fetchall()
+    # An explanation counts only for the failing rows it was written about.
+    standing, lapsed = standing_explanations(con, run_id)
     explained: list[GateIssue] = []
-    for name, severity, status, code, message, failed, reason, by, at in rows:
+    for name, severity, status, code, message, failed in rows:
         if code is not None and not _in_scope(code, first, last):
             continue
-        issue = GateIssue(name, severity, status, code, message, failed, reason, by, at)
-        if severity == "warning" and status == "failed" and reason:
-            explained.append(issue)
-        else:
-            blockers.append(issue)
+        note = standing.get((name, code))
+        if severity == "warning" and status == "failed" and note is not None:
+            explained.append(
+                GateIssue(
+                    name, severity, status, code, message, failed, note.reason, note.explained_by, note.explained_at
+                )
+            )
+            continue
+        if (name, code) in lapsed:
+            message = f"{message}（此前的书面说明针对的问题记录已变化，说明失效，须重新说明）"
+        blockers.append(GateIssue(name, severity, status, code, message, failed))
     return GateDecision(period.code, run_id, finished_at, tuple(blockers), tuple(explained))
 
 
@@ -109,7 +112,8 @@ def _in_scope(period_code: str, first: date, last: date) -> bool:
     return first <= end <= last
 
 
-def _latest_accepted(con: duckdb.DuckDBPyConnection) -> datetime | None:
+def latest_acceptance(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The latest acceptance of any submission now in raw (the counterpart of the run's data_as_of)."""
     exists = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'submission_events'"
     ).fetchone()[0]

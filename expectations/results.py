@@ -59,9 +59,14 @@ create table if not exists quality.explanations (
     period_code varchar not null,
     reason varchar not null,
     explained_by varchar not null,
-    explained_at timestamp not null
+    explained_at timestamp not null,
+    run_id varchar,                    -- the check run whose failures it explains
+    failure_digest varchar,            -- SHA-256 of those failing rows: it lapses when they change
+    failed_rows bigint
 );
 """
+# Columns added after the first release; warehouses created before get them on the next write.
+EXPLANATION_COLUMNS = {"run_id": "varchar", "failure_digest": "varchar", "failed_rows": "bigint"}
 
 
 QUALITY_TABLES = ("check_runs", "check_results", "check_failures", "explanations")
@@ -79,6 +84,19 @@ def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the quality tables if missing (a read-only connection works once they exist)."""
     if not quality_schema_exists(con):
         con.execute(DDL)
+    missing = set(EXPLANATION_COLUMNS) - explanation_columns(con)
+    for column in sorted(missing):
+        con.execute(f"alter table quality.explanations add column {column} {EXPLANATION_COLUMNS[column]}")
+
+
+def explanation_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'quality' and table_name = 'explanations'"
+        ).fetchall()
+    }
 
 
 @dataclass(frozen=True)

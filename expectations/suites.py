@@ -19,7 +19,7 @@ from sources.catalogue import Catalogue
 
 PERIOD_PATTERNS = {"month": r"^\d{4}-(?:0[1-9]|1[0-2])$", "quarter": r"^\d{4}Q[1-4]$", "year": r"^\d{4}$"}
 # The vocabularies the marts promise (their dbt models define them; the suites hold them to it).
-TARGET_STATUSES = ("已完成", "滞后", "进度正常", "需加快", "数据不足")
+TARGET_STATUSES = ("已完成", "未完成", "滞后", "进度正常", "需加快", "数据不足")
 SUBMISSION_STATUSES = ("按时", "逾期", "未到期", "缺报（已退回）", "缺报")
 VALUE_SOURCES = ("reported", "children", "records", "bulletin")
 # Columns that identify a failing row, per frame (what `unexpected_index_column_names` returns).

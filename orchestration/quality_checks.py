@@ -96,22 +96,19 @@ def evaluate_in_dagster(run_id: str, rules: tuple[Rule, ...]) -> Iterator[AssetC
                 metadata={"status": "error"},
             )
         return
-    explained = _explained(settings, run_id)
+    explained = _explained(settings, run.run_id)
     by_code = {o.check_name: o for o in run.outcomes}
     for rule in rules:
         yield _result(rule, by_code[rule.code], run.as_of, explained, str(page))
 
 
 def _explained(settings: Any, run_id: str) -> set[tuple[str, str]]:
+    from expectations.explain import standing_explanations
     from orchestration.warehouse import read_only
 
     with read_only(settings.warehouse) as con:
-        return {
-            (name, period)
-            for name, period in con.execute(
-                "select distinct check_name, period_code from quality.explanations"
-            ).fetchall()
-        }
+        standing, _ = standing_explanations(con, run_id)  # only explanations of the failing rows as they are now
+        return set(standing)
 
 
 def _result(

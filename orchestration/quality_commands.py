@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orchestration.console import UsageError, err, friendly, out
+from orchestration.console import UsageError, friendly, out
 from orchestration.settings import Settings, local_now
 
 if TYPE_CHECKING:
@@ -208,7 +208,6 @@ def explain(
 
     示例：ipwh explain forms_on_time --period 2026Q3 --reason "罗源县已说明系统故障致迟报"
     """
-    from expectations.explain import failing_periods
     from orchestration.warehouse import read_only
     from sources.periods import Period
 
@@ -216,8 +215,12 @@ def explain(
     code = Period.parse(period).code
     actor = by or getpass.getuser()
     explanation_id = record_warning_explanation(settings, check_name, code, reason, actor)
-    out.print(f"已记录说明 {explanation_id}：{check_name} {code}（说明人 {escape(actor)}）。")
     with read_only(settings.warehouse) as con:
-        if code not in failing_periods(con, check_name):
-            err.print(f"提示：最近一次检查中 {check_name} 在 {code} 没有未通过项；说明已保存，出现问题时生效。")
+        (rows,) = con.execute(
+            "select failed_rows from quality.explanations where explanation_id = ?", [explanation_id]
+        ).fetchone()
+    out.print(
+        f"已记录说明 {explanation_id}：{check_name} {code} 的 {rows} 条未通过记录（说明人 {escape(actor)}）。"
+        "这些记录变化后（如又有单位迟报、数值改变），说明失效，须重新说明。"
+    )
     out.print(f"查看关卡：ipwh check --period {code}")

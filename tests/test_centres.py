@@ -19,7 +19,7 @@ from sources.catalogue import Catalogue
 from sources.centres.registry import import_registry, record_event, registry_rows_text
 from sources.demo.tasks import DemoCentreSummary, summary_pdf
 from sources.intake.pipeline import inbox_files, ingest
-from tests.warehouse_fixtures import query, run_dbt
+from tests.warehouse_fixtures import mark_return_submitted, query, run_dbt
 
 TODAY = date(2026, 11, 21)
 runner = CliRunner()
@@ -163,6 +163,18 @@ def test_summaries_are_archived_recorded_and_receipted(settings: Settings, catal
     drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
     (again,) = ingest(inbox_files(settings), settings, catalogue)
     assert again.status == "duplicate"
+
+
+def test_a_summary_for_a_year_whose_returns_were_submitted_is_refused(settings: Settings, catalogue: Catalogue) -> None:
+    import_registry(registry_rows_text([centre("FZ-01", "2023-05-10")]), "r.csv", settings, catalogue)
+    mark_return_submitted(settings.warehouse, "2025")
+    drop(settings, "FZ-01", "2025年度工作总结.pdf", PDF)
+    drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF + b" ")
+    outcomes = {o.path.name: o for o in ingest(inbox_files(settings), settings, catalogue)}
+    locked = outcomes["2025年度工作总结.pdf"]
+    assert locked.status == "rejected" and {p.code for p in locked.receipt.errors} == {"period_locked"}
+    assert "2025年的上报报表已报送" in locked.receipt_path.read_text(encoding="utf-8")
+    assert outcomes["2024年度工作总结.pdf"].status == "accepted"
 
 
 # --- CLI --------------------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def test_every_target_has_progress_with_a_known_status(warehouse: Path) -> None:
     targets = _one(warehouse, "select count(*) as n from catalogue.plan_targets")["n"]
     rows = query(warehouse, "select target_code, status from marts.fct_target_progress")
     assert len(rows) == targets
-    assert {r["status"] for r in rows} <= {"已完成", "进度正常", "需加快", "滞后", "数据不足"}
+    assert {r["status"] for r in rows} <= {"已完成", "未完成", "进度正常", "需加快", "滞后", "数据不足"}
     unknown = query(
         warehouse, "select status, status_note from marts.fct_target_progress where target_value_status = 'unknown'"
     )
@@ -392,7 +392,7 @@ def test_growth_from_a_baseline_only_patent_records_hold(warehouse: Path) -> Non
     # 2017 grants reported (48) win over the records (50): (60 ÷ 48)^(1/3) − 1 = 7.7217% < 10%.
     assert (grants["baseline_value"], grants["baseline_source"]) == (Decimal(48), "data")
     assert round(grants["current_value"], 4) == Decimal("7.7217")
-    assert grants["status"] == "滞后" and grants["final_verdict"] == "未完成"
+    assert grants["status"] == "未完成" and grants["final_verdict"] == "未完成"  # ended: the verdict, not a pace
 
 
 def test_fund_share_each_year_against_pooled(warehouse: Path) -> None:
@@ -402,7 +402,7 @@ def test_fund_share_each_year_against_pooled(warehouse: Path) -> None:
     assert each["current_value"] == Decimal("0.11")
     assert (each["plan_years"], each["plan_years_with_value"], each["plan_years_failed"]) == (3, 3, 1)
     assert each["failed_plan_years"] == "2019年"
-    assert each["status"] == "滞后" and each["is_final"] and each["final_verdict"] == "未完成"
+    assert each["status"] == "未完成" and each["is_final"] and each["final_verdict"] == "未完成"
     assert "2019年" in each["status_note"]
     pooled = _one(warehouse, "select * from marts.fct_target_progress where target_code = 'gulou_demo.01'")
     assert pooled["judgement"] == "pooled"
@@ -460,3 +460,31 @@ def test_bulletin_prevails_where_the_catalogue_prefers_it(warehouse: Path) -> No
         "where element_code = 'patent_grants' and region_code = '350100' and period_code = '2020Q1'",
     )
     assert (grants["value"], grants["value_source"], grants["bulletin_value"]) == (300, "reported", 999)
+
+
+def test_a_region_whose_children_are_not_all_catalogued_never_carries_a_summed_total(warehouse: Path) -> None:
+    # The catalogue lists 2 of 福建省's cities and only 鲤城区 under 泉州市: Σ of those is not a total.
+    elements = query(
+        warehouse,
+        "select region_code, value, value_source, children_partial_sum, incomplete_reason "
+        "from marts.fct_element_values where region_code in ('350000', '350500') and children_partial_sum > 0",
+    )
+    assert {r["region_code"] for r in elements} == {"350000", "350500"}
+    for row in elements:
+        assert row["value"] is None and row["value_source"] is None, row
+        assert row["incomplete_reason"].startswith("目录只列出部分下级区划"), row
+    indicators = query(
+        warehouse,
+        "select region_code, value, null_reason from marts.fct_indicator_values "
+        "where region_code in ('350000', '350500')",
+    )
+    assert indicators and all(r["value"] is None for r in indicators)
+    assert {r["null_reason"] for r in indicators} == {
+        "目录只列出部分下级区划，不给合计 / only some child regions are catalogued: no total"
+    }
+    city = _one(
+        warehouse,
+        "select count(*) filter (where value is not null) as n from marts.fct_indicator_values "
+        "where region_code = '350100'",
+    )
+    assert city["n"] > 0, "福州市 lists all 13 county-level units: its totals stand"

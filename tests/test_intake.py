@@ -20,6 +20,7 @@ from sources.forms.spec import assignment
 from sources.intake.pipeline import Incoming, Outcome, inbox_files, ingest
 from sources.periods import Period
 from tests.form_files import CREATION_VALUES, blank_form, fill, get_meta, rewrite_data_sheet_xml, row_of, set_meta
+from tests.warehouse_fixtures import mark_return_submitted
 
 TODAY = date(2026, 11, 21)
 
@@ -221,6 +222,17 @@ def test_period_already_locked(settings, catalogue, template, tmp_path):
     again = dict(CREATION_VALUES, trademark_applications=901)
     second = one(settings, catalogue, fill(template, tmp_path / "v2.xlsx", again))
     assert_rejected_whole(settings, second, "period_locked")
+
+
+def test_a_form_for_a_period_inside_a_submitted_return_is_rejected_with_a_chinese_reason(
+    settings, catalogue, template, tmp_path
+):
+    # No version of this department's form went into the return, yet the month is closed for everyone.
+    mark_return_submitted(settings.warehouse, "2026-10")
+    outcome = one(settings, catalogue, fill(template, tmp_path / "late.xlsx", CREATION_VALUES))
+    assert_rejected_whole(settings, outcome, "period_locked")
+    (problem,) = [p for p in outcome.receipt.problems if p.code == "period_locked"]
+    assert "2026年10月的数据已锁定（2026年10月的上报报表已报送）" in problem.message
 
 
 # --- rows and cells ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from expectations.gate import gate_decision
 from expectations.rules import Rule, rules_by_code
 from sources.catalogue import Catalogue
 from sources.periods import Period
-from tests.warehouse_fixtures import CATALOGUE, RawData, build_warehouse, child_regions, months
+from tests.warehouse_fixtures import CATALOGUE, RawData, child_regions, months, run_dbt
 
 AS_OF = date(2026, 11, 21)
 CITY = "350100"
@@ -110,12 +110,13 @@ def clean_data() -> RawData:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("quality") / "warehouse.duckdb"
-    build_warehouse(path, clean_data(), as_of=AS_OF.isoformat())
-    with duckdb.connect(str(path)) as con:  # acceptance events, as intake writes them
-        con.execute(
+    with duckdb.connect(str(path)) as con:
+        clean_data().write(con)
+        con.execute(  # acceptance events, as intake writes them before any build
             "insert into raw.submission_events select submission_id, 'accepted', received_at, 'test', null "
             "from raw.submissions"
         )
+    run_dbt(path, path.parent, as_of=AS_OF.isoformat())
     return path
 
 
@@ -321,12 +322,70 @@ def test_warning_refused_until_explained_and_the_note_travels(copy: Path):
     assert (note.explanation, note.explained_by) == ("系统故障致迟报，数据已核实", "张三")
 
 
+def _late(path: Path, department: str) -> None:
+    with duckdb.connect(str(path)) as c:
+        c.execute(
+            "update marts.fct_submission_completeness set first_accepted_at = due_date + interval 12 day "
+            "where department_code = ? and period_code = '2026-09'",
+            [department],
+        )
+
+
+def test_explanation_names_its_failure_is_refused_without_one_and_lapses_when_the_rows_change(copy: Path):
+    _run(copy, "clean")
+    with duckdb.connect(str(copy)) as c, pytest.raises(ExplanationRefused, match="没有未通过项"):
+        record_explanation(c, "forms_on_time", "2026-09", "预先说明：可能有单位迟报", "张三", NOW)
+    _late(copy, "350123.amr")
+    _run(copy, "one-late")
+    with duckdb.connect(str(copy)) as c:
+        record_explanation(c, "forms_on_time", "2026-09", "罗源县系统故障致迟报，数据已核实", "张三", NOW)
+        (named,) = c.execute("select check_name, period_code, run_id, failed_rows from quality.explanations").fetchall()
+    assert named == ("forms_on_time", "2026-09", "one-late", 1)
+    _run(copy, "same-rows")
+    assert _decision(copy).passed, "the same failing rows in a later run stay explained"
+    _late(copy, "350124.amr")  # another department late in the same period: a failure nobody explained
+    _run(copy, "another-late")
+    decision = _decision(copy)
+    (blocker,) = decision.blockers
+    assert (blocker.check_name, blocker.period_code) == ("forms_on_time", "2026-09")
+    assert "说明失效" in blocker.message and not decision.explained
+
+
 def test_gate_refuses_when_data_arrived_after_the_checks(copy: Path):
     _run(copy, "before")
     with duckdb.connect(str(copy)) as c:
         c.execute("insert into raw.submission_events values ('S999999', 'accepted', ?, 'test', null)", [NOW])
     decision = _decision(copy)
     assert [b.check_name for b in decision.blockers] == ["quality_checks_ran"]
+
+
+def _accept_task_report(path: Path, at: datetime) -> None:
+    """A lead unit's 榕知统16表 for 2026Q3, accepted after every figure form (as intake writes it)."""
+    sid = "S20261121T0001"
+    with duckdb.connect(str(path)) as c:
+        c.execute(
+            "insert into raw.submissions values (?, ?, 'T.xlsx', 'archive/T.xlsx', 'xlsx', ?, '350102.amr', "
+            "'key_task_quarterly', 1, '350102.amr', '350102', '2026Q3', 'quarter', 1, 'accepted', 0, 0, false, "
+            "'填表人', '0591-00000000', null)",
+            [sid, "f" * 64, at],
+        )
+        c.execute(
+            "insert into raw.task_reports values (?, 1, 'gulou_demo.T1.1', '350102.amr', '2026Q3', '已完成', "
+            "'已出台奖励扶持政策', 'Sheet1', 'E6', 'F6', ?, ?, false)",
+            [sid, "f" * 64, at],
+        )
+        c.execute("insert into raw.submission_events values (?, 'received', ?, 'test', null)", [sid, at])
+        c.execute("insert into raw.submission_events values (?, 'accepted', ?, 'test', null)", [sid, at])
+
+
+def test_gate_clears_after_a_rebuild_when_a_task_report_was_accepted_last(copy: Path):
+    _accept_task_report(copy, NOW + timedelta(hours=1))
+    _run(copy, "stale")
+    assert [b.check_name for b in _decision(copy).blockers] == ["quality_checks_ran"], "the marts predate the report"
+    run_dbt(copy, copy.parent, as_of=AS_OF.isoformat(), select="stg_raw__task_reports+ stg_raw__submission_events+")
+    _run(copy, "rebuilt")
+    decision = _decision(copy)
+    assert decision.passed, [b.message for b in decision.blockers]
 
 
 def test_gate_refuses_when_checks_never_ran(warehouse: Path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from expectations.explain import failure_digests
 from expectations.results import CheckOutcome, Failure, ensure_quality_schema, record_outcomes
 from tests.sample_cache import built_sample
 
@@ -84,9 +85,10 @@ def explain_warning(con: duckdb.DuckDBPyConnection, run_id: str, period_code: st
         ],
         at,
     )
+    digest, rows = failure_digests(con, run_id)[("reported_vs_bulletin", period_code)]
     con.execute(
-        "insert into quality.explanations values (?, ?, ?, ?, ?, ?)",
-        ["E1", "reported_vs_bulletin", period_code, reason, "李四", at],
+        "insert into quality.explanations values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ["E1", "reported_vs_bulletin", period_code, reason, "李四", at, run_id, digest, rows],
     )
 
 

@@ -21,7 +21,7 @@ from sources.forms.spec import Assignment, assignment, led_tasks
 from sources.forms.xlsx_template import CODE_ROW, FIRST_DATA_ROW, HEADER_ROW, write_xlsx_form
 from sources.intake.pipeline import Incoming, Outcome, ingest
 from sources.periods import Period
-from tests.warehouse_fixtures import query, run_dbt
+from tests.warehouse_fixtures import mark_return_submitted, query, run_dbt
 
 TODAY = date(2026, 11, 21)
 FORM = "key_task_quarterly"
@@ -165,6 +165,21 @@ def test_filled_form_is_accepted_cell_by_cell_and_the_next_version_supersedes(
     assert rows(settings, "select version, count(*) from raw.task_reports group by 1 order by 1") == [(1, 27), (2, 27)]
     again = one(settings, catalogue, tmp_path / "v2.xlsx")
     assert again.status == "duplicate"
+
+
+def test_a_submitted_quarter_refuses_a_new_task_report_version(
+    settings: Settings, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    blank = template(catalogue, tmp_path)
+    values = all_done(catalogue)
+    first = one(settings, catalogue, fill(blank, tmp_path / "v1.xlsx", values))
+    assert first.status == "accepted", first.receipt.problems
+    mark_return_submitted(settings.warehouse, "2026Q3")
+    values["gulou_demo.T5.2"] = ("逾期未完成", "改口：经费未到位")
+    second = one(settings, catalogue, fill(blank, tmp_path / "v2.xlsx", values))
+    assert second.status == "rejected" and "period_locked" in errors(second)
+    assert "2026年第3季度的上报报表已报送" in second.receipt_path.read_text(encoding="utf-8")
+    assert rows(settings, "select distinct version from raw.task_reports") == [(1,)]
 
 
 def test_tasks_not_yet_due_may_be_left_blank(settings: Settings, catalogue: Catalogue, tmp_path: Path) -> None:

@@ -242,3 +242,16 @@ def months(year: int) -> list[str]:
 
 def quarters(year: int) -> list[str]:
     return [f"{year}Q{q}" for q in range(1, 5)]
+
+
+def mark_return_submitted(warehouse: Path, period_code: str) -> None:
+    """Record that the returns for `period_code` went upward (as `ipwh returns submit` does), locking the period."""
+    from reports.registry import ensure_schema
+
+    period = Period.parse(period_code)
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_schema(con)
+        con.execute(
+            "insert into returns.submissions values (?, ?, ?, 1, '张三', ?, 'x', 'p.zip', 'y', 0, false, null)",
+            [f"R{period.code}-v1", period.code, period.period_type, datetime(2026, 11, 21, 9, 0)],
+        )

@@ -23,7 +23,8 @@ from sources.centres.registry import Centre, registered_centres
 from sources.intake.archive import archive_bytes, sha256_hex
 from sources.intake.problems import Problem, error, warning
 from sources.intake.receipts import ReceiptData
-from sources.intake.store import Batch
+from sources.intake.store import Batch, locking_period, period_locked_problem
+from sources.periods import Period
 
 CENTRES_FOLDER = "centres"  # inbox/centres/<centre_code>/ and receipts/centres/<centre_code>/
 RECEIPT_TITLE = "产业知识产权协同保护与运营中心年度工作总结接收回执"
@@ -119,6 +120,11 @@ class SummaryIntake:
                         found=str(year),
                     )
                 )
+            else:
+                summary_year = Period.of("year", year)
+                locking = locking_period(summary_year, batch.locked_periods)
+                if locking is not None:  # the year's 榕知监7表 has gone upward: it must not be contradicted
+                    problems.append(period_locked_problem(summary_year, locking))
         accepted = not any(p.severity == "error" for p in problems)
         outcome = "accepted" if accepted else "rejected"
         batch.centre_summaries.append(

@@ -151,7 +151,12 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
     checked: Checked | None = None
     try:
         raw = read_form(data)
-        context = Context(today=settings.today, inbox_department=item.inbox_department, locked=batch.locked)
+        context = Context(
+            today=settings.today,
+            inbox_department=item.inbox_department,
+            locked=batch.locked,
+            locked_periods=batch.locked_periods,
+        )
         checked = check_form(raw, catalogue, context)
         problems = checked.problems
         signature = raw.signature

@@ -14,7 +14,9 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
+from sources.intake.problems import Problem, error
 from sources.intake.raw_schema import ensure_raw_schema
+from sources.periods import Period
 
 SUBMISSION_COLUMNS = (
     "submission_id",
@@ -117,6 +119,7 @@ class Batch:
     known_files: dict[str, PriorFile]
     latest_accepted: dict[Key, tuple[str, int]]  # key -> (submission_id, version)
     locked: frozenset[Key]
+    locked_periods: tuple[Period, ...]  # submitted returns: nothing more is taken for a period inside one
     retryable: set[str]  # hashes of files rejected only for reasons that time cures (period not ended)
     submission_ids: set[str]
     submissions: list[dict[str, object]] = field(default_factory=list)
@@ -160,7 +163,7 @@ class Batch:
             ).fetchall()
         }
         ids = {sid for (sid,) in con.execute("select submission_id from raw.submissions").fetchall()}
-        return cls(known, latest, locked_keys(con), retryable, ids)
+        return cls(known, latest, locked_keys(con), locked_periods(con), retryable, ids)
 
     def new_id(self, received_at: datetime, sha256: str) -> str:
         base = f"S{received_at:%Y%m%d%H%M%S}{sha256[:8]}"
@@ -255,6 +258,37 @@ def _frame(rows: list[dict[str, object]], columns: tuple[str, ...]) -> pd.DataFr
         # Exact decimals travel as text and are cast by DuckDB, never through binary floats.
         frame["value"] = [None if v is None else format(v, "f") for v in frame["value"]]
     return frame
+
+
+def locked_periods(con: duckdb.DuckDBPyConnection) -> tuple[Period, ...]:
+    """The periods of every return submitted upward (returns.submissions; none before the first)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'returns' and table_name = 'submissions'"
+    ).fetchone()[0]
+    if not exists:
+        return ()
+    rows = con.execute("select distinct period_code, period_type from returns.submissions order by 1").fetchall()
+    return tuple(Period.parse(code, kind) for code, kind in rows)
+
+
+def locking_period(period: Period, locked: tuple[Period, ...]) -> Period | None:
+    """The submitted return whose period contains `period` (2026-08 and 2026Q3 lie in 2026Q3), if any."""
+    for candidate in locked:
+        if candidate.start <= period.start and period.end <= candidate.end:
+            return candidate
+    return None
+
+
+def period_locked_problem(period: Period, locking: Period | None, **where: str) -> Problem:
+    """The error every kind of submission (forms, task reports, centre summaries) gets inside a locked period."""
+    because = f"{locking.label}的上报报表已报送" if locking is not None else "所依据的上报报表已报送"
+    return error(
+        "period_locked",
+        f"{period.label}的数据已锁定（{because}），不能再报送或修改",
+        "如确需更正，请联系知识产权局分析人员办理数据更正（更正将作为新版本并在报表中注明）",
+        found=period.code,
+        **where,
+    )
 
 
 def locked_keys(con: duckdb.DuckDBPyConnection) -> frozenset[Key]:

@@ -17,6 +17,7 @@ from sources.forms.spec import Assignment, FormError, FormRow, FormRule, assignm
 from sources.intake.normalise import parse_number
 from sources.intake.problems import Problem, error, quote, warning
 from sources.intake.readers import Entry, RawForm
+from sources.intake.store import locking_period, period_locked_problem
 from sources.periods import Period, PeriodError
 
 _USE_TEMPLATE = "请使用系统生成的模板（ipwh template）重新填报"
@@ -61,6 +62,7 @@ class Context:
     today: date
     inbox_department: str | None = None
     locked: frozenset[tuple[str, str, str]] = frozenset()  # (form, department, period) already in a submitted return
+    locked_periods: tuple[Period, ...] = ()  # periods of submitted returns: every kind of form is refused inside them
 
 
 def check_form(raw: RawForm, catalogue: Catalogue, context: Context) -> Checked:
@@ -208,16 +210,9 @@ def _identify(
                 **where,
             )
         )
-    if (form.code, found.department_code, period.code) in context.locked:
-        problems.append(
-            error(
-                "period_locked",
-                f"{period.label}的数据已随上报报表锁定，不能再修改",
-                "如确需更正，请联系知识产权局分析人员办理数据更正（更正将作为新版本并在报表中注明）",
-                found=period.code,
-                **where,
-            )
-        )
+    locking = locking_period(period, context.locked_periods)
+    if locking is not None or (form.code, found.department_code, period.code) in context.locked:
+        problems.append(period_locked_problem(period, locking, **where))
     return found, period
 
 

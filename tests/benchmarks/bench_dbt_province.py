@@ -138,6 +138,11 @@ def province_seeds(seeds: Path) -> int:
     for code in counties:
         for kind in COUNTY_KINDS:
             add(code, kind, "county")
+    for region in regions:  # every city and the province now list all their units (the benchmark's premise)
+        if region["region_level"] in ("province", "city"):
+            region["children_complete"] = "true"
+        elif not region["children_complete"]:
+            region["children_complete"] = "false"
     _write(seeds / "regions.csv", regions)
     _write(seeds / "departments.csv", departments)
     return len(counties)

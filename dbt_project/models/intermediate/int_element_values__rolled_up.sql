@@ -3,9 +3,12 @@
 -- Regions rolled up bottom-up (sub-district → county → city → province), one level at a time.
 -- A region's value is, in order of preference:
 --   1. reported: its own departments' complete figure (the city's own submission);
---   2. children: Σ of its child regions' values, when every expected child region has one
---      (additive elements only: flows and stocks; rates and distinct-firm counts are never summed);
---   3. records: derived from patent records, for elements the catalogue sources from records
+--   2. children: Σ of its child regions' values, when the catalogue lists every unit below the
+--      region (regions.children_complete) and every one of them has a value (additive elements
+--      only: flows and stocks; rates and distinct-firm counts are never summed). 福建省 with two
+--      of its cities listed, or 泉州市 with 鲤城区 alone, never gets a partial sum as its total;
+--   3. records: derived from patent records, for elements the catalogue sources from records,
+--      in fully catalogued regions only (a province with two of its cities listed has no record total);
 --      (for typed-in elements records_value is only kept for comparison: a missing submission
 --      stays missing, it is never filled from another source);
 --   4. bulletin: the figure entered from the national bulletin, where no department of the region
@@ -22,16 +25,31 @@ region_depths as (
     from {{ ref('int_region_ancestors') }}
 ),
 
+-- A region is fully catalogued when every province or city at or below it lists all its child
+-- units: only then do the patent records (kept per county) add up to the region's own total.
+coverage as (
+    select
+        a.ancestor_code as region_code,
+        coalesce(bool_and(r.children_complete or r.region_level in ('county', 'subdistrict')), false)
+            as is_fully_catalogued
+    from {{ ref('int_region_ancestors') }} as a
+    inner join {{ ref('regions') }} as r on a.region_code = r.region_code
+    group by 1
+),
+
 base as (
     select
         v.*,
         r.parent_code,
+        coalesce(r.children_complete, false) as children_complete,
+        coalesce(cov.is_fully_catalogued, false) as is_fully_catalogued,
         d.region_depth,
         de.preferred_source
     from {{ ref('int_element_values__regional') }} as v
     inner join {{ ref('data_elements') }} as de on v.element_code = de.element_code
     inner join {{ ref('regions') }} as r on v.region_code = r.region_code
     inner join region_depths as d on v.region_code = d.region_code
+    left join coverage as cov on v.region_code = cov.region_code
 ),
 
 {% for depth in range(max_depth, -1, -1) %}
@@ -67,15 +85,21 @@ base as (
             c.children_sum as children_partial_sum,
             coalesce(c.children_expected, 0) as children_expected,
             coalesce(c.children_present, 0) as children_present,
-            case when c.children_present = c.children_expected then c.children_sum end as children_sum,
+            case
+                when b.children_complete and c.children_present = c.children_expected then c.children_sum
+            end as children_sum,
             b.is_sample or coalesce(c.is_sample, false) as any_sample,
             case
                 when b.preferred_source = 'bulletin' and b.bulletin_value is not null then 'bulletin'
-                when b.preferred_source = 'records' and b.records_value is not null then 'records'
+                when b.preferred_source = 'records' and b.records_value is not null and b.is_fully_catalogued
+                    then 'records'
                 when b.reported_value is not null then 'reported'
-                when b.is_region_additive and c.children_expected > 0 and c.children_present = c.children_expected
+                when
+                    b.is_region_additive and b.children_complete
+                    and c.children_expected > 0 and c.children_present = c.children_expected
                     then 'children'
-                when b.element_source_kind = 'records' and b.records_value is not null then 'records'
+                when b.element_source_kind = 'records' and b.records_value is not null and b.is_fully_catalogued
+                    then 'records'
                 when coalesce(b.reported_inputs_expected, 0) = 0 and b.bulletin_value is not null then 'bulletin'
             end as value_source
         from base as b

@@ -32,6 +32,8 @@ element_values as (
         period_year,
         value,
         ytd_value,
+        -- a region whose child units are not all catalogued has no summed total (see the roll-up)
+        not coalesce(is_fully_catalogued, true) as is_partially_catalogued,
         is_sample
     from {{ ref('int_element_values__rolled_up') }}
 ),
@@ -61,6 +63,7 @@ term_values as (
             when v.element_code is null and vy.value is not null then vy.period_code
             when v.element_code is null and vp.value is not null then vp.period_code
         end as fallback_period,
+        coalesce(v.is_partially_catalogued and v.value is null, false) as is_missing_for_coverage,
         coalesce(v.is_sample, vy.is_sample, vp.is_sample, false) as is_sample
     from frame as f
     inner join terms as t on f.indicator_code = t.indicator_code
@@ -100,6 +103,7 @@ summed as (
         count(*) filter (where term_role = 'numerator' and ytd_value is null) as ytd_numerator_missing,
         count(*) filter (where term_role = 'denominator' and ytd_value is null) as ytd_denominator_missing,
         max(fallback_period) as denominator_period,
+        bool_or(is_missing_for_coverage) as is_missing_for_coverage,
         bool_or(is_sample) as is_sample
     from term_values
     group by 1, 2, 3
@@ -121,6 +125,8 @@ select
         else cast(s.numerator_base / s.denominator_base * i.factor / i.unit_factor as decimal(38, 12))
     end as value,
     case
+        when s.is_missing_for_coverage and (s.numerator_missing > 0 or s.denominator_missing > 0)
+            then '目录只列出部分下级区划，不给合计 / only some child regions are catalogued: no total'
         when s.numerator_missing > 0 then '分子数据缺失 / numerator input missing'
         when not i.has_denominator then null
         when s.denominator_missing > 0 then '分母数据缺失 / denominator input missing'

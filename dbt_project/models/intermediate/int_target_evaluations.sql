@@ -163,7 +163,8 @@ paced as (
     select
         *,
         coalesce(is_final_raw, false) as is_final,
-        least(greatest(elapsed_share, 0), 1) * 100 as time_elapsed_pct,
+        -- 序时进度 measures a running window; once it has closed only the verdict counts.
+        case when not is_closed then least(greatest(elapsed_share, 0), 1) * 100 end as time_elapsed_pct,
         case
             when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and elapsed_share > 0
                 then completion_pct_raw / 100 / least(elapsed_share, 1)
@@ -242,7 +243,8 @@ select
         when is_final and target_kind in ('trend_up', 'growth_at_least_other') and pace_ratio = 1 then '已完成'
         when is_final and target_kind not in ('trend_up', 'growth_at_least_other') and meets_target_now
             then '已完成'
-        when is_final then '滞后'
+        -- A closed window gets its verdict, never a pace status.
+        when is_final then '未完成'
         -- The target date has passed without the data a final judgement needs.
         when is_closed then '数据不足'
         when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and meets_target_now then '已完成'
