@@ -17,11 +17,13 @@ from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from orchestration.settings import SEEDS_DIR
 from sources.catalogue import Catalogue
+from sources.catalogue import load as load_catalogue
 from sources.forms import layout
 from sources.forms.csv_template import plain_text, write_csv_form
 from sources.forms.spec import Assignment, assignment, form_spec, submitters
 from sources.forms.xlsx_template import FIRST_DATA_ROW, write_xlsx_form
 from sources.periods import Period
+from tests.form_files import element_codes
 
 FORM_CODES = sorted(Catalogue(SEEDS_DIR).codes("forms", "form_code"))
 SIGNATURE = {
@@ -58,18 +60,23 @@ def _right_of(ws: Worksheet, where: tuple[int, int]):
 
 
 def _code_rows(ws: Worksheet, codes: list[str]) -> dict[str, int]:
-    """Element code -> 1-based row, found in column B (by code, not position)."""
+    """Element code -> 1-based row, found by the display code in column B (by code, not position)."""
     col = layout.COL_CODE + 1
-    return {c.value: c.row for c in ws.iter_rows(min_col=col, max_col=col) for c in c if c.value in codes}
+    by_display = element_codes(ws.parent)
+    found = {by_display.get(c.value): c.row for c in ws.iter_rows(min_col=col, max_col=col) for c in c}
+    return {code: row for code, row in found.items() if code in codes}
 
 
 def _calamine_values(path: Path | io.BytesIO, codes: list[str]) -> dict[str, object]:
     book = CalamineWorkbook.from_path(path) if isinstance(path, Path) else CalamineWorkbook.from_filelike(path)
+    meta = {r[0]: r[1] for r in book.get_sheet_by_name(layout.META_SHEET).to_python()}
+    form = form_spec(load_catalogue(), str(meta["form_code"]))
+    by_display = {layout.display_code(r.row_no): r.element.code for r in form.rows}
     rows = book.get_sheet_by_name(layout.DATA_SHEET).to_python(skip_empty_area=False)
     return {
-        r[layout.COL_CODE]: r[layout.COL_VALUE]
+        by_display[r[layout.COL_CODE]]: r[layout.COL_VALUE]
         for r in rows
-        if len(r) > layout.COL_VALUE and r[layout.COL_CODE] in codes
+        if len(r) > layout.COL_VALUE and by_display.get(r[layout.COL_CODE]) in codes
     }
 
 
@@ -160,7 +167,8 @@ def test_blank_form_layout(catalogue: Catalogue, tmp_path: Path, form_code: str)
     text = "\n".join(cells)
     due = period.due(form.due_days)
     assert f"报送截止日期：{due.year}年{due.month}月{due.day}日" in text
-    assert f"var/inbox/{a.department_code}/" in text
+    assert "var/" not in text and "inbox" not in text  # a clerk never sees a server path
+    assert f"按{form.issuing_authority}通知的方式报送" in text
     assert "回执" in text
     assert "示例数据" not in text
 
