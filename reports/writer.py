@@ -270,11 +270,11 @@ def _keep_block_with_rows(sheet: Worksheet, widths: list[float], last_data: int,
     scale = printing.print_scale(widths, MARGIN_SIDES)
     capacity = printing.body_points(MARGIN_TOP_BOTTOM) / scale
     heights = printing.row_heights(sheet, end)
-    at = printing.break_before_block(heights, range(HEADER_ROW, CODE_ROW + 1), last_data, end, capacity)
-    if at is not None:
-        if at - 1 in headings:
-            at -= 1  # a group heading goes with its rows
-        sheet.set_h_pagebreaks([at])
+    breaks = printing.page_breaks(heights, range(HEADER_ROW, CODE_ROW + 1), last_data, end, capacity)
+    # A group heading never ends a page: it goes with its rows.
+    breaks = [at - 1 if at - 1 in headings else at for at in breaks]
+    if breaks:
+        sheet.set_h_pagebreaks(breaks)
 
 
 def _merge(sheet: Worksheet, row: int, first: int, last: int, text: str, fmt: Format) -> None:

@@ -81,13 +81,21 @@ def overlapping_words(words: list[Word], share: float = 0.3) -> list[tuple[Word,
     return found
 
 
-def header_pages_without_rows(pages: list[str], code_row: str = "甲", after: tuple[str, ...] = ()) -> list[int]:
-    """1-based pages where the code row (甲 乙 丙 …) is followed directly by one of `after`
-    (the signature block, 说明 or 填报说明): the table's header printed over no rows."""
+NOTE_LINE = re.compile(r"^\d+\. \S")  # "4. 第4栏为…": a numbered 说明, never a return's data row
+
+
+def header_pages_without_rows(
+    pages: list[str], code_row: str = "甲", after: tuple[str, ...] = (), after_pattern: re.Pattern[str] | None = None
+) -> list[int]:
+    """1-based pages where the code row (甲 乙 丙 …) is followed directly by one of `after` (the
+    signature block, 说明 or 填报说明) or a line matching `after_pattern`: the header over no rows."""
     bad = []
     for number, page in enumerate(pages, start=1):
         lines = [line.strip() for line in page.splitlines() if line.strip()]
         for i, line in enumerate(lines[:-1]):
-            if line.split()[0] == code_row and lines[i + 1].startswith(after):
+            following = lines[i + 1]
+            if line.split()[0] == code_row and (
+                following.startswith(after) or (after_pattern is not None and after_pattern.match(following))
+            ):
                 bad.append(number)
     return bad

@@ -21,6 +21,7 @@ from reports.spec import load_definitions
 from sources.forms.xlsx_template import SAMPLE_MARK, number_format
 from sources.periods import Period
 from tests.print_support import (
+    NOTE_LINE,
     header_pages_without_rows,
     overlapping_words,
     page_texts,
@@ -406,7 +407,8 @@ def test_printed_returns_never_show_the_header_over_no_rows(built, tmp_path: Pat
     for period in ("2026Q3", "2025"):
         for b in outcome(built, period).built:
             pages = page_texts(to_pdf(outcome(built, period).folder / b.file_name, tmp_path / period))
-            assert not header_pages_without_rows(pages, after=("单位负责人", "说明")), b.file_name
+            bad = header_pages_without_rows(pages, after=("单位负责人", "说明"), after_pattern=NOTE_LINE)
+            assert not bad, (b.file_name, bad)
 
 
 def test_printed_trace_sheets_never_print_text_over_text(built, tmp_path: Path) -> None:

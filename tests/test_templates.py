@@ -20,10 +20,11 @@ from sources.catalogue import Catalogue
 from sources.catalogue import load as load_catalogue
 from sources.forms import layout
 from sources.forms.csv_template import plain_text, write_csv_form
-from sources.forms.spec import Assignment, assignment, form_spec, submitters
+from sources.forms.spec import Assignment, assignment, form_spec, submitters, task_leads
 from sources.forms.xlsx_template import FIRST_DATA_ROW, write_xlsx_form
 from sources.periods import Period
 from tests.form_files import element_codes
+from tests.print_support import header_pages_without_rows, page_texts, require_soffice, to_pdf
 
 FORM_CODES = sorted(Catalogue(SEEDS_DIR).codes("forms", "form_code"))
 SIGNATURE = {
@@ -363,3 +364,97 @@ def test_csv_sample_column_and_text_stream(monthly: Assignment, tmp_path: Path) 
 def test_csv_numbers_in_plain_notation(value: Decimal | float) -> None:
     text = plain_text(value)
     assert "E" not in text.upper() and Decimal(text) == Decimal(repr(value) if isinstance(value, float) else value)
+
+
+# --- the blank form as a clerk reads and prints it ---------------------------------------------
+
+
+def _instruction_lines(ws: Worksheet) -> list[str]:
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    return texts[texts.index(layout.INSTRUCTIONS_TITLE) + 1 :]
+
+
+@pytest.mark.parametrize("form_code", FORM_CODES)
+def test_requirement_column_and_instructions_agree_on_blank_cells(catalogue: Catalogue, form_code: str) -> None:
+    a = _assignment(catalogue, form_code)
+    buffer = io.BytesIO()
+    write_xlsx_form(a, _period(a), buffer)
+    ws = openpyxl.load_workbook(buffer)[layout.DATA_SHEET]
+    rows = _code_rows(ws, a.form.element_codes)
+    for form_row in a.form.rows:
+        note = ws.cell(rows[form_row.element.code], layout.COL_NOTE + 1).value
+        if form_row.required:
+            assert note.startswith("必填") and "不得留空" in note and "请留空" not in note
+        else:
+            assert note.startswith("选填") and "留空" in note and "不得留空" not in note
+    blanks = [line for line in _instruction_lines(ws) if "留空" in line]
+    assert blanks and all("必填" in line and "选填" in line for line in blanks)  # says which cells may be blank
+    validations = [dv.prompt or "" for dv in ws.data_validations.dataValidation]
+    assert not any("不得留空" in p and "不清楚时留空" in p for p in validations)
+
+
+@pytest.mark.parametrize("form_code", FORM_CODES)
+def test_code_column_shows_numbers_a_clerk_can_read(catalogue: Catalogue, form_code: str) -> None:
+    a = _assignment(catalogue, form_code)
+    buffer = io.BytesIO()
+    write_xlsx_form(a, _period(a), buffer)
+    ws = openpyxl.load_workbook(buffer)[layout.DATA_SHEET]
+    shown = [
+        ws.cell(FIRST_DATA_ROW + 1 + i, layout.COL_CODE + 1).value for i in range(len(a.form.rows))
+    ]
+    assert shown == [f"{r.row_no:02d}" for r in a.form.rows]
+    assert not any(c.value in a.form.element_codes for row in ws.iter_rows() for c in row)
+
+
+def test_instructions_never_name_a_server_path(catalogue: Catalogue) -> None:
+    forms = [_assignment(catalogue, code) for code in FORM_CODES]
+    leads = {d["department_code"]: d["region_code"] for d in task_leads(catalogue)}
+    department = sorted(leads)[0]
+    forms.append(assignment(catalogue, "key_task_quarterly", leads[department], department))
+    for a in forms:
+        buffer = io.BytesIO()
+        write_xlsx_form(a, _period(a), buffer)
+        text = "\n".join(_instruction_lines(openpyxl.load_workbook(buffer)[layout.DATA_SHEET]))
+        assert "var/" not in text and "inbox" not in text and a.department_code not in text, a.form.code
+        assert "报送方式" in text
+
+
+def _printed_forms(catalogue: Catalogue, folder: Path) -> list[tuple[str, Path]]:
+    """Every element form once, and the task-report form of each lead unit (their row counts differ)."""
+    out = []
+    for code in FORM_CODES:
+        a = _assignment(catalogue, code)
+        path = folder / f"{code}.xlsx"
+        write_xlsx_form(a, _period(a), path, sample=True)
+        out.append((code, path))
+    for d in task_leads(catalogue):
+        a = assignment(catalogue, "key_task_quarterly", d["region_code"], d["department_code"])
+        path = folder / f"tasks_{d['department_code']}.xlsx"
+        write_xlsx_form(a, Period.parse("2026Q3", "quarter"), path)
+        out.append((d["department_code"], path))
+    return out
+
+
+def test_printed_forms_keep_the_signature_block_whole_and_never_show_the_header_alone(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    require_soffice()
+    labels = [label.rstrip("：") for label in layout.SIGNATURE_LABELS]
+    for name, path in _printed_forms(catalogue, tmp_path):
+        pages = page_texts(to_pdf(path, tmp_path / "pdf"))
+        holding = [i for i, page in enumerate(pages) if any(label in page for label in labels)]
+        assert len(holding) == 1, (name, len(pages), holding)  # the whole block on one page
+        assert all(label in pages[holding[0]] for label in labels), name
+        assert not header_pages_without_rows(pages, after=(labels[0], layout.INSTRUCTIONS_TITLE)), name
+
+
+def test_print_checks_skip_without_libreoffice_only_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.print_support as support
+
+    monkeypatch.setattr(support.shutil, "which", lambda _tool: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        support.require_soffice()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI"):
+        support.require_soffice()

@@ -4,11 +4,13 @@ A statistical form prints its header rows again on every page. When the signatur
 说明 below the table spill onto a page of their own, that page shows the header over no rows, and a
 signature block can split across two pages. Neither Excel nor LibreOffice can "keep with next", so
 the writers estimate the pagination from the row heights and column widths they set themselves,
-and put a manual page break before the last data rows when the block would be left alone.
+move the last data row to the block's page when the block would be left alone, and set every page
+break explicitly, so the printer follows the estimate instead of breaking a row later.
 
-The estimate is deliberately pessimistic (a break a little early only moves a row to the next
-page); the constants were measured on LibreOffice 7.4 PDFs of A4 landscape sheets, which are
-checked by tests/test_print_layout.py.
+The estimate is deliberately on the safe side (each page holds a little less than it could); the
+constants were measured on LibreOffice 7.4 PDFs of A4 landscape sheets, and the printed layout is
+checked by the PDF tests in tests/test_templates.py, tests/test_returns_build.py and
+tests/test_intake.py.
 """
 
 from __future__ import annotations
@@ -69,35 +71,40 @@ def row_heights(sheet: Worksheet, last_row: int) -> list[float]:
     return out
 
 
-def pages_of(heights: Sequence[float], repeated: range, capacity: float) -> list[int]:
-    """The page (0-based) each row prints on; `repeated` rows are printed again atop every later page."""
+def pages_of(heights: Sequence[float], repeated: range, capacity: float, forced: Sequence[int] = ()) -> list[int]:
+    """The page (0-based) each row prints on; `repeated` rows are printed again atop every later page
+    and a new page starts at each row in `forced`."""
     again = sum(heights[r] for r in repeated)
     page, used, out = 0, 0.0, []
-    for height in heights:
-        if used + height > capacity and used > (again if page else 0):
+    for r, height in enumerate(heights):
+        full = used + height > capacity and used > (again if page else 0)
+        if full or (r in forced and r > 0):
             page, used = page + 1, again
         used += height
         out.append(page)
     return out
 
 
-def break_before_block(
+def page_breaks(
     heights: Sequence[float],
     repeated: range,
     last_data: int,
     block_end: int,
     capacity: float,
-) -> int | None:
-    """The row to start a new page at so rows last_data+1..block_end print beside a data row.
+) -> list[int]:
+    """The rows each page after the first starts at, to be set as manual breaks.
 
-    None when the block (signature, notes) already ends on the page of the last data row. Otherwise
-    the last data row moves to the next page with the block, so no page shows the header over no
-    rows and the block is not split (unless it is taller than a page on its own).
+    Every break is set explicitly: with the estimate on the safe side each page's rows fit, so the
+    printer follows these breaks instead of finding its own a row later or earlier. When the block
+    after the table (signature, notes: rows last_data+1..block_end) would start or end on a page
+    without data rows, the last data row moves to the next page with it, so no page shows the
+    header over no rows and the block is not split (unless it is taller than a page on its own).
     """
+    rows = heights[: block_end + 1]
+    pages = pages_of(rows, repeated, capacity)
+    forced: list[int] = []
     first_data = repeated.stop if repeated else 0
-    if last_data <= first_data:
-        return None
-    pages = pages_of(heights[: block_end + 1], repeated, capacity)
-    if pages[block_end] == pages[last_data]:
-        return None
-    return last_data
+    if last_data > first_data and pages[block_end] != pages[last_data]:
+        forced = [last_data]
+        pages = pages_of(rows, repeated, capacity, forced)
+    return [r for r in range(1, len(pages)) if pages[r] != pages[r - 1]]

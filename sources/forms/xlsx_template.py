@@ -382,9 +382,9 @@ def keep_signature_with_rows(
     again = sum(heights[r] for r in header)
     sig_end = sig_row + _signature_height() - 1
     block_end = last_row if again + sum(heights[last_data : last_row + 1]) <= capacity else sig_end
-    at = printing.break_before_block(heights, header, last_data, block_end, capacity)
-    if at is not None:
-        sheet.set_h_pagebreaks([at])
+    breaks = printing.page_breaks(heights, header, last_data, block_end, capacity)
+    if breaks:
+        sheet.set_h_pagebreaks(breaks)
 
 
 def _page_setup(sheet: Worksheet, last_row: int, sample: bool, last_col: int = _LAST_COL) -> None:

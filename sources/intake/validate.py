@@ -367,7 +367,7 @@ def _check_rule(
         sheet=first.sheet,
         cell=cell_list,
         element_code=rule.left[0],
-        found=f"{left_side}{_RULE_VERBS[rule.comparator]}{right_side}，实际相差 {_tidy(left - right)}",
+        found=f"{left_side}{_RULE_VERBS[rule.comparator]}{right_side}，相差 {_tidy(abs(left - right))}",
     )
 
 
