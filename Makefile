@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock lint manifest lock clean help
+.PHONY: run test test-clock lint manifest print-tools lock clean help
 
 help:
 	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
@@ -36,7 +36,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check orchestration sources expectations reports tests
 	$(BIN)/sqlfluff lint dbt_project --disable-progress-bar
 
-test: $(STAMP) manifest lint
+# LibreOffice, CJK fonts and poppler: the print-layout tests render forms, returns and receipts to
+# PDF and read the pages back. Installed when missing (Debian/Ubuntu, as root or with sudo); where
+# that is impossible those tests are skipped, except under CI (CI=true), where they fail.
+PRINT_PACKAGES := libreoffice-calc-nogui fonts-noto-cjk poppler-utils
+print-tools:
+	@if command -v soffice >/dev/null && command -v pdftotext >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	if command -v apt-get >/dev/null && $$SUDO apt-get update -qq \
+	   && $$SUDO apt-get install -y -qq --no-install-recommends $(PRINT_PACKAGES); then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "CI: could not install $(PRINT_PACKAGES)" >&2; exit 1; fi; \
+	echo "note: $(PRINT_PACKAGES) not installed; the print-layout tests will be skipped" >&2
+
+test: $(STAMP) manifest lint print-tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 	$(MAKE) --no-print-directory test-clock
 

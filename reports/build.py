@@ -187,7 +187,7 @@ def _build_one(
             traces.extend(found)
             ids.update(t.submission_id for t in found if t.value_source != "专利明细")
         row_inputs.append(ids)
-    issuer = result.issuer if d.issuer == "plan" else _department_name(con, d.issuer)
+    issuer = _issuing_body(con, d)
     notes = _notes(d, result, context, decision, explained_failures)
     pct = _percent_decimals(con, str(conventions.get("percent_unit", "percent")))
     rows = _figures(d, result.rows, row_inputs, pct)
@@ -200,7 +200,7 @@ def _build_one(
         result=result,
         period_label=period.label,
         title=title,
-        issuer=issuer or "",
+        issuer=issuer,
         reporting_unit=_department_name(con, d.reporting_unit),
         notes=notes,
         traces=traces,
@@ -231,8 +231,23 @@ def _department_name(con: duckdb.DuckDBPyConnection, code: str) -> str:
     sql = "select department_name from catalogue.departments where department_code = ?"
     found = con.execute(sql, [code]).fetchone()
     if not found:
-        raise ReturnsError(f"目录中没有部门 {code}（报表定义的 issuer 或 reporting_unit）。")
+        raise ReturnsError(f"目录中没有部门 {code}（报表的制定机关或填报单位）。")
     return str(found[0])
+
+
+def _issuing_body(con: duckdb.DuckDBPyConnection, d: ReturnDefinition) -> str:
+    """制定机关: the body that designed the return (catalogue.returns), never the plan's issuer."""
+    sql = "select table_no, issuing_department_code from catalogue.returns where return_code = ?"
+    try:
+        found = con.execute(sql, [d.code]).fetchone()
+    except duckdb.CatalogException as exc:
+        raise ReturnsError("仓库中没有目录表 catalogue.returns（上报报表的制定机关）：请先运行 ipwh run。") from exc
+    if not found:
+        raise ReturnsError(f"目录 returns.csv 中没有报表 {d.code}（{d.table_no}）：请补上它的制定机关。")
+    table_no, department = found
+    if table_no != d.table_no:
+        raise ReturnsError(f"目录 returns.csv 中报表 {d.code} 的表号为 {table_no}，报表定义为 {d.table_no}：请核对。")
+    return _department_name(con, str(department))
 
 
 def _percent_decimals(con: duckdb.DuckDBPyConnection, unit_code: str) -> int:
@@ -305,6 +320,8 @@ def _text(value: object, kind: str, decimals: int, pct: int) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if kind == "year" and isinstance(value, Decimal | int | float):
+        return str(int(value))
     if kind in ("value", "pct", "count") and isinstance(value, Decimal | int | float):
         places = {"value": decimals, "pct": pct, "count": 0}[kind]
         return format(round(Decimal(str(value)), places), "f")

@@ -28,10 +28,10 @@ class ReturnDataMissing(Exception):
 class TraceKey:
     """What a figure was computed from: an indicator for a region and period, or a department's reports."""
 
-    kind: str  # "indicator" | "department"
-    subject: str  # indicator code or department code
+    kind: str  # "indicator" | "department" | "task"
+    subject: str  # indicator code, department code or task code
     region_code: str | None
-    period_code: str  # for "department": the return's period (all native periods inside it)
+    period_code: str  # "department": the return's period (all native periods inside it); "task": the report's
     label: str  # what the figure is, for the 数据来源 sheet
 
 
@@ -392,17 +392,32 @@ def task_progress(con: duckdb.DuckDBPyConnection, period: Period, params: dict[s
     for row in rows:
         row["task_label"] = " ".join(p for p in (row["title"], row["content"]) if p) or row["task_code"]
         row["_subjects"] = {row["task_code"], row["plan_code"]}
-        row["_trace"] = []
+        # The reported status and text are the lead unit's own words: traced to its task report.
+        row["_trace"] = (
+            [TraceKey("task", row["task_code"], None, str(row["latest_report_period"]), "报告进展状态、进展情况")]
+            if row.get("latest_report_period")
+            else []
+        )
         row["_group"] = row["plan_title"]
     latest = max((r["reported_at"] for r in rows if r.get("reported_at")), default=None)
-    context = {"period_label": period.label, "period_code": period.code}
-    issuer = None
-    if plans:
-        plan = _plan_context(con, plans[0])
-        issuer = plan["issuer"]
+    titles = [str(_plan_context(con, code)["plan_title"]) for code in plans]
+    context = {
+        "period_label": period.label,
+        "period_code": period.code,
+        "plan_titles": "、".join(f"《{t}》" for t in titles) or "各方案",
+        "task_form": _task_form_names(con),
+    }
     return SourceResult(
-        rows, context, issuer, any(bool(r["is_sample"]) for r in rows), as_of=latest.isoformat() if latest else None
+        rows, context, None, any(bool(r["is_sample"]) for r in rows), as_of=latest.isoformat() if latest else None
     )
+
+
+def _task_form_names(con: duckdb.DuckDBPyConnection) -> str:
+    """The task-report forms as a clerk knows them: 榕知统16表《重点任务推进情况季报》."""
+    _require(con, "catalogue.task_forms")
+    sql = "select table_no || '《' || form_name || '》' from catalogue.task_forms order by table_no"
+    found = con.execute(sql).fetchall()
+    return "、".join(str(name) for (name,) in found) or "《重点任务推进情况季报》"
 
 
 def industry_centres(con: duckdb.DuckDBPyConnection, period: Period, params: dict[str, Any]) -> SourceResult:

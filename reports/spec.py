@@ -22,8 +22,10 @@ CONVENTIONS_FILE = Path(__file__).resolve().parent / "conventions.yaml"
 # What a column shows and how it is formatted:
 #   text   a string as it stands                     value  a number in the row's own unit (decimals per unit)
 #   pct    a percentage (decimals of the % unit)     count  a whole number
-#   date   a calendar date                           flag   true/false as 是/否
-COLUMN_KINDS = ("text", "value", "pct", "count", "date", "flag")
+#   date   a calendar date                           flag   true/false as 是/否 (red when it equals alert_on)
+#   year   a year, printed without a thousands separator (2025, not 2,025)
+COLUMN_KINDS = ("text", "value", "pct", "count", "date", "flag", "year")
+FLAG_TEXTS = ("是", "否")
 MAX_SHEET_NAME = 31
 
 
@@ -39,6 +41,7 @@ class Column:
     kind: str = "text"
     width: float = 12.0
     trace: bool = False  # the figure is traced to submissions on the 数据来源 sheet
+    alert_on: str | None = None  # flag columns: the answer that needs attention (是 for 是否逾期, 否 for 评价一致)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,6 @@ class ReturnDefinition:
     period_types: tuple[str, ...]
     columns: tuple[Column, ...]
     notes: tuple[str, ...]
-    issuer: str  # "plan" (the plan's issuer) or a department code from the catalogue
     reporting_unit: str  # department code of the 填报单位
     unit_line: str = "计量单位：见丙栏"
     approval_no: str | None = None
@@ -62,6 +64,8 @@ class ReturnDefinition:
     group_column: str | None = None  # rows are grouped under a heading row by this key
     row_key: str = "row_no"  # a stable key per row (e.g. target_code): what change lists compare
     row_label: str = "row_no"  # how a row is named on the 数据来源 and 更正说明 sheets
+    trace_intro: str | None = None  # what the 数据来源 sheet traces, when not the departments' figures
+    trace_empty: str | None = None  # what the 数据来源 sheet says when nothing is traced
     path: Path = field(default=Path("."), compare=False)
 
     def exists_for(self, period_type: str) -> bool:
@@ -124,7 +128,6 @@ def _parse(path: Path) -> ReturnDefinition:
         period_types=period_types,
         columns=columns,
         notes=tuple(str(n) for n in raw.get("notes") or ()),
-        issuer=str(need("issuer")),
         reporting_unit=str(need("reporting_unit")),
         unit_line=str(raw.get("unit_line") or "计量单位：见丙栏"),
         approval_no=raw.get("approval_no") or None,
@@ -133,6 +136,8 @@ def _parse(path: Path) -> ReturnDefinition:
         group_column=str(group) if group else None,
         row_key=str(need("row_key")),
         row_label=str(raw.get("row_label") or need("row_key")),
+        trace_intro=str(raw["trace_intro"]) if raw.get("trace_intro") else None,
+        trace_empty=str(raw["trace_empty"]) if raw.get("trace_empty") else None,
         path=path,
     )
 
@@ -143,6 +148,9 @@ def _column(path: Path, raw: Any) -> Column:
     kind = str(raw.get("kind", "text"))
     if kind not in COLUMN_KINDS:
         raise DefinitionError(f"{path.name}：栏 {raw['key']} 的类型 {kind!r} 未知（可用 {COLUMN_KINDS}）")
+    alert_on = raw.get("alert_on")
+    if alert_on is not None and (kind != "flag" or str(alert_on) not in FLAG_TEXTS):
+        raise DefinitionError(f"{path.name}：栏 {raw['key']} 的 alert_on 只用于 flag 栏，取值为 是 或 否")
     return Column(
         key=str(raw["key"]),
         header=str(raw["header"]),
@@ -150,4 +158,5 @@ def _column(path: Path, raw: Any) -> Column:
         kind=kind,
         width=float(raw.get("width", 12)),
         trace=bool(raw.get("trace", False)),
+        alert_on=str(alert_on) if alert_on is not None else None,
     )

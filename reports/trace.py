@@ -8,7 +8,8 @@ value came from (`value_source` in marts.fct_element_values):
   children  the same, from the descendant regions whose own figure was reported;
   bulletin  the bulletin form (国家知识产权局通报录入) of the region;
   records   the patent-record extract (file hash, cut-off day), not a submission.
-A department's row on the submission-status return traces to its latest accepted versions in the period.
+A department's row on the submission-status return traces to its latest accepted versions in the period;
+a key task's reported status and text trace to the lead unit's task report behind them.
 """
 
 from __future__ import annotations
@@ -125,6 +126,25 @@ order by v.period_code, v.form_code
 """
 
 
+_TASK = """
+select
+    coalesce(d.department_name, r.department_code) as department,
+    tf.table_no || ' ' || tf.form_name as form,
+    r.submission_id, r.version, r.period_code,
+    r.sheet || '!' || r.cell || coalesce('、' || r.sheet || '!' || r.progress_cell, '') as cells,
+    r.sha256, r.received_at
+from raw.task_reports r
+join marts.fct_task_reports latest
+    on latest.submission_id = r.submission_id and latest.task_code = r.task_code
+    and latest.period_code = r.period_code
+join raw.submissions s on s.submission_id = r.submission_id
+left join catalogue.task_forms tf on tf.form_code = s.form_code
+left join catalogue.departments d on d.department_code = r.department_code
+where r.task_code = $task and r.period_code = $period
+order by r.received_at, r.submission_id
+"""
+
+
 def trace_key(con: duckdb.DuckDBPyConnection, key: TraceKey, label: str) -> list[TraceRow]:
     """The submissions (or extract) behind one figure."""
     if key.kind == "department":
@@ -148,6 +168,11 @@ def trace_key(con: duckdb.DuckDBPyConnection, key: TraceKey, label: str) -> list
                 received,
             )
             for sid, version, data_period, sha, received, _form_code, dept, form, region in cur.fetchall()
+        ]
+    if key.kind == "task":
+        return [
+            TraceRow(label, key.period_code, key.subject, "重点任务", "—", "牵头单位报告", dept, form, *rest)
+            for dept, form, *rest in con.execute(_TASK, {"task": key.subject, "period": key.period_code}).fetchall()
         ]
     params = {"indicator": key.subject, "region": key.region_code, "period": key.period_code}
     rows = [

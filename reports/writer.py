@@ -9,7 +9,6 @@ inputs give the same bytes (fixed document properties, fixed zip timestamps, no 
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +23,8 @@ from reports.charts import write_chart_sheet
 from reports.sources import Row, SourceResult
 from reports.spec import Column, ReturnDefinition
 from reports.trace import TraceRow
-from sources.forms import layout
+from sources.forms import layout, printing
+from sources.forms.printing import display_width, row_height, text_lines
 from sources.forms.xlsx_template import BODY_FONT, MISSING, SAMPLE_MARK, TITLE_FONT, number_format
 
 MAX_CELL_CHARS = 32_767
@@ -37,6 +37,8 @@ UNIT_LINE_ROW = 5
 HEADER_ROW = 6
 CODE_ROW = 7
 FIRST_DATA_ROW = 8
+MARGIN_SIDES = 0.4  # inches
+MARGIN_TOP_BOTTOM = 0.75
 TRACE_SHEET = "数据来源"
 CHART_SHEET = "趋势图"
 CHANGES_SHEET = "更正说明"
@@ -66,6 +68,8 @@ TRACE_HEADERS = (
     ("文件 SHA-256", 30),
     ("接收时间", 18),
 )
+TRACE_SHA_COL = 11
+TRACE_SHA_SCALE = 0.75  # 8-point Consolas digits against the 11-point column unit
 CHANGE_HEADERS = (("项目", 34), ("栏次", 24), ("原报数值", 14), ("更正后数值", 14), ("增减", 12), ("原因", 60))
 
 
@@ -171,7 +175,9 @@ class _Styles:
         }
         self.date = wb.add_format({**border, "align": "center", "num_format": "yyyy-mm-dd"})
         self.datetime = wb.add_format({**border, "align": "center", "num_format": "yyyy-mm-dd hh:mm"})
-        self.mono = wb.add_format({**border, "font_name": "Consolas", "font_size": 8})
+        self.mono = wb.add_format({**border, "font_name": "Consolas", "font_size": 8, "text_wrap": True})
+        self.alert = wb.add_format({**border, "align": "center", "font_color": "#C00000", "bold": True})
+        self.year = wb.add_format({**border, "align": "center", "num_format": "0"})
 
     def number(self, decimals: int, bold: bool = False, center: bool = False) -> Format:
         key = (decimals, bold, center)
@@ -211,7 +217,7 @@ def _write_main(sheet: Worksheet, st: _Styles, ri: RenderInput) -> None:
         ("批准文号：", d.approval_no or MISSING),
         ("有效期至：", d.valid_until or MISSING),
     )
-    label_col = max(last - 2, 1)
+    label_col = _info_label_col([c.width for c in columns], max(display_width(t or "") for _, t in info))
     for offset, (label, text) in enumerate(info):
         r = INFO_FIRST_ROW + offset
         sheet.write_string(r, label_col, label, st.info_label)
@@ -227,21 +233,48 @@ def _write_main(sheet: Worksheet, st: _Styles, ri: RenderInput) -> None:
         sheet.write_string(CODE_ROW, col, column.code, st.code)
     r = FIRST_DATA_ROW
     group: object = object()
+    headings: set[int] = set()
     for row in ri.result.rows:
         if d.group_column and row.get(d.group_column) != group:
             group = row.get(d.group_column)
             _merge(sheet, r, 0, last, safe_text(group if group is not None else NONE_TEXT), st.group)
+            sheet.set_row(r, 20)
+            headings.add(r)
             r += 1
         _write_row(sheet, st, r, row, columns, ri.percent_decimals)
         r += 1
     if not ri.result.rows:
         _merge(sheet, r, 0, last, "本期无数据", st.center)
+        sheet.set_row(r, 20)
         r += 1
+    last_data = r - 1
     sig_row = r + 1
     _write_signature(sheet, st, sig_row, len(columns))
     notes_row = sig_row + 2
     end = _write_notes(sheet, st, notes_row, ri.notes, sum(c.width for c in columns), last)
     _page_setup(sheet, end, last, ri.result.sample)
+    _keep_block_with_rows(sheet, [c.width for c in columns], last_data, end, headings)
+
+
+def _info_label_col(widths: list[float], longest: float) -> int:
+    """The column of the 表号/制定机关 labels: far enough left that the longest value fits beside it."""
+    last = len(widths) - 1
+    col = max(last - 2, 1)
+    while col > 1 and sum(widths[col + 1 :]) < longest + 2:
+        col -= 1
+    return col
+
+
+def _keep_block_with_rows(sheet: Worksheet, widths: list[float], last_data: int, end: int, headings: set[int]) -> None:
+    """A manual page break so the signature and 说明 never print alone under a repeated header."""
+    scale = printing.print_scale(widths, MARGIN_SIDES)
+    capacity = printing.body_points(MARGIN_TOP_BOTTOM) / scale
+    heights = printing.row_heights(sheet, end)
+    breaks = printing.page_breaks(heights, range(HEADER_ROW, CODE_ROW + 1), last_data, end, capacity)
+    # A group heading never ends a page: it goes with its rows.
+    breaks = [at - 1 if at - 1 in headings else at for at in breaks]
+    if breaks:
+        sheet.set_h_pagebreaks(breaks)
 
 
 def _merge(sheet: Worksheet, row: int, first: int, last: int, text: str, fmt: Format) -> None:
@@ -265,12 +298,10 @@ def _write_row(sheet: Worksheet, st: _Styles, r: int, row: Row, columns: Sequenc
             pct,
             total,
             center=not column.code.isdigit() or column.width <= 12,
+            alert_on=column.alert_on,
         )
-    lines = max(
-        (math.ceil(len(str(row.get(c.key) or "")) * 2.0 / max(c.width - 1, 1)) for c in columns if c.kind == "text"),
-        default=1,
-    )
-    sheet.set_row(r, max(20, min(14 * lines + 4, 300)))
+    lines = max((text_lines(row.get(c.key), c.width) for c in columns if c.kind == "text"), default=1)
+    sheet.set_row(r, row_height(lines, minimum=20))
 
 
 def write_value(
@@ -285,6 +316,7 @@ def write_value(
     bold: bool = False,
     *,
     center: bool = False,
+    alert_on: str | None = None,
 ) -> None:
     if value is None or (isinstance(value, str) and value == ""):
         sheet.write_string(r, c, NONE_TEXT, st.center)
@@ -296,7 +328,10 @@ def write_value(
         return
     if kind == "flag" or isinstance(value, bool):
         text = "是" if value else "否"
-        sheet.write_string(r, c, text, st.status(text) or st.center)
+        sheet.write_string(r, c, text, st.alert if text == alert_on else st.center)
+        return
+    if kind == "year" and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        sheet.write_number(r, c, int(value), st.year)
         return
     if isinstance(value, datetime):
         sheet.write_datetime(r, c, value, st.datetime)
@@ -322,13 +357,17 @@ def _write_signature(sheet: Worksheet, st: _Styles, r: int, ncols: int) -> None:
 
 def _write_notes(sheet: Worksheet, st: _Styles, first_row: int, notes: list[str], width: float, last: int) -> int:
     sheet.write_string(first_row, 0, "说明：", st.notes_title)
-    per_line = max(int(width / 2.1), 10)
     for i, text in enumerate(notes, start=1):
         r = first_row + i
         item = safe_text(f"{i}. {text}")
-        sheet.set_row(r, min(15 * math.ceil(len(item) / per_line) + 4, 400))
+        sheet.set_row(r, note_height(item, width))
         _merge(sheet, r, 0, last, item, st.note)
     return first_row + len(notes)
+
+
+def note_height(text: str, width: float) -> float:
+    """Height of a merged 10-point note across `width`: merged cells are never fitted automatically."""
+    return row_height(text_lines(text, width, font_scale=10 / 11), minimum=16, line_points=13.5)
 
 
 def _page_setup(sheet: Worksheet, last_row: int, last_col: int, sample: bool) -> None:
@@ -338,7 +377,7 @@ def _page_setup(sheet: Worksheet, last_row: int, last_col: int, sample: bool) ->
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.center_horizontally()
-    sheet.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
+    sheet.set_margins(left=MARGIN_SIDES, right=MARGIN_SIDES, top=MARGIN_TOP_BOTTOM, bottom=MARGIN_TOP_BOTTOM)
     sheet.repeat_rows(HEADER_ROW, CODE_ROW)
     sheet.print_area(0, 0, last_row, last_col)
     _header_footer(sheet, sample)
@@ -362,13 +401,14 @@ def _table_sheet(
     sheet.set_row(0, 30)
     sheet.merge_range(0, 0, 0, last, safe_text(f"{title}（{SAMPLE_MARK}）" if sample else title), st.title)
     _merge(sheet, 1, 0, last, safe_text(intro), st.note)
-    sheet.set_row(1, 32)
+    sheet.set_row(1, note_height(intro, sum(width for _, width in headers)))
     row = 2
     if sample:
         sheet.write_string(row, 0, f"{SAMPLE_MARK}：仅供演示和测试，不得作为正式统计数据报送", st.mark)
         row += 1
     for col, (label, _) in enumerate(headers):
         sheet.write_string(row, col, label, st.header)
+    sheet.set_row(row, row_height(max(text_lines(label, width) for label, width in headers), minimum=20))
     sheet.freeze_panes(row + 1, 0)
     sheet.repeat_rows(row, row)
     sheet.set_paper(9)
@@ -380,12 +420,13 @@ def _table_sheet(
 
 
 def _write_trace_sheet(sheet: Worksheet, st: _Styles, ri: RenderInput) -> None:
-    intro = (
+    intro = ri.definition.trace_intro or (
         "本表逐项列明报表中每个数值所依据的部门报送（仅最新已接收版本）：报送单位、报表、报送编号、版本、"
         "单元格、文件 SHA-256 与接收时间；来源为“专利明细”的数值取自专利明细数据文件。"
     )
     head = _table_sheet(sheet, st, f"{ri.title}·数据来源", TRACE_HEADERS, ri.result.sample, intro)
     r = head + 1
+    widths = [width for _, width in TRACE_HEADERS]
     for t in ri.traces:
         values = (
             t.label,
@@ -403,16 +444,31 @@ def _write_trace_sheet(sheet: Worksheet, st: _Styles, ri: RenderInput) -> None:
             t.received_at,
         )
         for c, value in enumerate(values):
-            if c == 11:
+            if c == TRACE_SHA_COL:
                 sheet.write_string(r, c, safe_text(value), st.mono)
             else:
-                write_value(sheet, st, r, c, value, "count" if c == 8 else "text", 0, 2)
+                write_value(sheet, st, r, c, value, "count" if c == 8 else "text", 0, 2, center=c == 8)
+        # Every cell wraps, and LibreOffice prints a row at the height it is given: fit the tallest cell.
+        lines = [
+            text_lines(_shown(v), w, font_scale=TRACE_SHA_SCALE if c == TRACE_SHA_COL else 1.0)
+            for c, (v, w) in enumerate(zip(values, widths, strict=True))
+        ]
+        sheet.set_row(r, row_height(max(lines)))
         r += 1
     if not ri.traces:
-        _merge(sheet, r, 0, len(TRACE_HEADERS) - 1, "本表数值不直接来自部门报送（见主表说明）。", st.center)
+        empty = ri.definition.trace_empty or "本表数值不直接来自部门报送（见主表说明）。"
+        _merge(sheet, r, 0, len(TRACE_HEADERS) - 1, safe_text(empty), st.center)
+        sheet.set_row(r, note_height(empty, sum(widths)))
         r += 1
     sheet.autofilter(head, 0, max(r - 1, head), len(TRACE_HEADERS) - 1)
     sheet.print_area(0, 0, max(r - 1, head), len(TRACE_HEADERS) - 1)
+
+
+def _shown(value: object) -> str:
+    """The text a trace cell shows (dates as printed), for measuring its height."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
 
 
 def _write_changes_sheet(sheet: Worksheet, st: _Styles, ri: RenderInput) -> None:
@@ -423,8 +479,10 @@ def _write_changes_sheet(sheet: Worksheet, st: _Styles, ri: RenderInput) -> None
     head = _table_sheet(sheet, st, f"{ri.title}·更正说明", CHANGE_HEADERS, ri.result.sample, intro)
     r = head + 1
     for ch in ri.changes or []:
-        for c, value in enumerate((ch.row_label, ch.column, ch.before, ch.after, ch.delta, ch.reason)):
+        values = (ch.row_label, ch.column, ch.before, ch.after, ch.delta, ch.reason)
+        for c, value in enumerate(values):
             write_value(sheet, st, r, c, value, "text", 0, 2)
+        sheet.set_row(r, row_height(max(text_lines(v, w) for v, (_, w) in zip(values, CHANGE_HEADERS, strict=True))))
         r += 1
     if not ri.changes:
         _merge(sheet, r, 0, len(CHANGE_HEADERS) - 1, "本表数值与已报送版本相同。", st.center)

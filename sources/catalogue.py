@@ -38,6 +38,7 @@ TABLES = (
     "task_forms",
     "task_statuses",
     "centre_monitoring_rules",
+    "returns",
 )
 
 
@@ -233,6 +234,9 @@ class Catalogue:
         out += _dangling(self.rows("plan_targets"), "plan_code", set(self.plans), "plan_targets")
         out += _dangling(
             self.rows("task_units"), "department_code", self.codes("departments", "department_code"), "task_units"
+        )
+        out += _dangling(
+            self.rows("returns"), "issuing_department_code", self.codes("departments", "department_code"), "returns"
         )
         for table, key in (
             ("regions", "region_code"),

@@ -11,8 +11,9 @@ from pathlib import Path
 import openpyxl
 
 from sources.catalogue import Catalogue
+from sources.catalogue import load as load_catalogue
 from sources.forms import layout
-from sources.forms.spec import assignment
+from sources.forms.spec import FormError, assignment, form_spec
 from sources.forms.xlsx_template import write_xlsx_form
 from sources.periods import Period
 
@@ -61,8 +62,9 @@ def fill(
     """Type values into column D by element code, as a department would in Excel, and save."""
     book = openpyxl.load_workbook(template)
     sheet = book[layout.DATA_SHEET]
+    codes = element_codes(book)
     for row in sheet.iter_rows():
-        code = row[layout.COL_CODE].value
+        code = codes.get(row[layout.COL_CODE].value, row[layout.COL_CODE].value)
         if code in values:
             sheet.cell(row=row[0].row, column=layout.COL_VALUE + 1).value = values[code]
     for cell_label, key in layout.SIGNATURE_LABELS.items():
@@ -83,10 +85,23 @@ def fill(
     return out
 
 
+def element_codes(book: openpyxl.Workbook) -> dict[str, str]:
+    """The form's display codes (01, 02 … in the 代码 column) -> element codes, from the catalogue."""
+    meta = {row[0].value: row[1].value for row in book[layout.META_SHEET].iter_rows()}
+    try:
+        form = form_spec(load_catalogue(), str(meta.get("form_code")))
+    except FormError:
+        return {}
+    return {layout.display_code(r.row_no): r.element.code for r in form.rows}
+
+
 def row_of(book: openpyxl.Workbook, element_code: str) -> int:
+    """The 1-based row of an element, found by its code in column B (display code or element code)."""
     sheet = book[layout.DATA_SHEET]
+    codes = element_codes(book)
     for row in sheet.iter_rows():
-        if row[layout.COL_CODE].value == element_code:
+        value = row[layout.COL_CODE].value
+        if value == element_code or codes.get(value) == element_code:
             return row[0].row
     raise KeyError(element_code)
 

@@ -19,7 +19,17 @@ from sources.forms.csv_template import write_csv_form
 from sources.forms.spec import assignment
 from sources.intake.pipeline import Incoming, Outcome, inbox_files, ingest
 from sources.periods import Period
-from tests.form_files import CREATION_VALUES, blank_form, fill, get_meta, rewrite_data_sheet_xml, row_of, set_meta
+from tests.form_files import (
+    CREATION_VALUES,
+    blank_form,
+    element_codes,
+    fill,
+    get_meta,
+    rewrite_data_sheet_xml,
+    row_of,
+    set_meta,
+)
+from tests.print_support import page_texts, require_soffice, to_pdf
 from tests.warehouse_fixtures import mark_return_submitted
 
 TODAY = date(2026, 11, 21)
@@ -474,3 +484,73 @@ def test_file_sent_before_its_period_ended_is_judged_again_later(settings, catal
         ("accepted",),
         ("rejected",),
     ]
+
+
+# --- templates made before display codes, and the receipt as a clerk prints it -----------------
+
+
+def test_template_with_element_codes_in_the_code_column_is_still_read(settings, catalogue, template, tmp_path):
+    """Templates made before the 代码 column showed 01, 02 … carry element codes there; the version and
+    checksum are unchanged, so intake reads them as before."""
+
+    def old_codes(book: openpyxl.Workbook) -> None:
+        codes = element_codes(book)
+        for row in book[layout.DATA_SHEET].iter_rows():
+            cell = row[layout.COL_CODE]
+            if cell.value in codes:
+                cell.value = codes[cell.value]
+
+    path = fill(template, tmp_path / "old_layout.xlsx", CREATION_VALUES, old_codes)
+    assert "patent_grants" in {c.value for r in openpyxl.load_workbook(path)[layout.DATA_SHEET].iter_rows() for c in r}
+    outcome = one(settings, catalogue, path)
+    assert outcome.status == "accepted", outcome.receipt.problems
+    got = dict(table(settings, "select element_code, value from raw.submission_values"))
+    assert got["patent_grants"] == 650 and len(got) == len(CREATION_VALUES)
+
+
+def test_display_code_not_on_the_form_is_refused(settings, catalogue, template, tmp_path):
+    def renumber(book: openpyxl.Workbook) -> None:
+        book[layout.DATA_SHEET].cell(row=row_of(book, "madrid_registrations"), column=layout.COL_CODE + 1).value = "99"
+
+    outcome = one(settings, catalogue, fill(template, tmp_path / "renumbered.xlsx", CREATION_VALUES, renumber))
+    assert_rejected_whole(settings, outcome, "unknown_element")
+
+
+def test_form_rule_problem_reads_as_words(settings, catalogue, template, tmp_path):
+    outcome = one(settings, catalogue, fill(template, tmp_path / "sum.xlsx", dict(CREATION_VALUES, patent_grants=651)))
+    (problem,) = [p for p in outcome.receipt.problems if p.code == "rule:grants_by_type_sum"]
+    assert "不成立" not in problem.found and " = " not in problem.found
+    assert "外观设计专利授权量之和（650）应等于专利授权量（651），相差 1" in problem.found
+
+
+def test_receipt_workbook_prints_on_a4_one_page_wide_with_whole_problems(settings, catalogue, template, tmp_path):
+    # Form rules are checked only when every cell is valid: one rule error and one rule warning.
+    values = dict(CREATION_VALUES, patent_grants=651, pct_applications=1300)
+    outcome = one(settings, catalogue, fill(template, tmp_path / "many.xlsx", values))
+    assert outcome.status == "rejected" and len(outcome.receipt.problems) == 2
+    path = outcome.receipt_path.with_suffix(".xlsx")
+    ws = openpyxl.load_workbook(path)["回执"]
+    assert (int(ws.page_setup.paperSize), ws.page_setup.orientation) == (9, "landscape")  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)  # 1 is the default, left out
+    header = next(r for r in ws.iter_rows() if r[0].value == "序号")
+    assert ws.print_title_rows == f"${header[0].row}:${header[0].row}"
+    names = [c.value for c in header]
+    rows = [r for r in ws.iter_rows(min_row=header[0].row + 1) if isinstance(r[0].value, int)]
+    assert len(rows) == len(outcome.receipt.problems)
+    for r in rows:
+        values = dict(zip(names, (c.value for c in r), strict=True))
+        assert values["工作表"] and not str(values["工作表"]).endswith("!")
+        assert all(c.alignment.wrap_text for c in r[2:])
+        assert ws.row_dimensions[r[0].row].height >= 18
+    require_soffice()
+    pages = page_texts(to_pdf(path, tmp_path / "pdf"))
+    assert len(pages) == 1, len(pages)
+    text = pages[0]
+    assert "修改方法" in text and "序号" in text  # every column on the one page
+    assert "应等于" in text and "应不大于" in text and "不成立" not in text
+    flat = text.replace(" ", "").replace("\n", "")
+    for p in outcome.receipt.problems:  # every character printed, in order (lines of other cells between)
+        for wanted in (p.message, p.fix, p.found or ""):
+            printed = iter(flat)
+            assert all(ch in printed for ch in wanted.replace(" ", "")), wanted

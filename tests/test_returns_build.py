@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -15,10 +16,19 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from reports.build import BuildOutcome, build_period
+from reports.build import BuildOutcome, ReturnsError, build_period
 from reports.spec import load_definitions
 from sources.forms.xlsx_template import SAMPLE_MARK, number_format
 from sources.periods import Period
+from tests.print_support import (
+    NOTE_LINE,
+    header_pages_without_rows,
+    overlapping_words,
+    page_texts,
+    page_words,
+    require_soffice,
+    to_pdf,
+)
 from tests.test_returns_support import (
     INJECTIONS,
     add_task_and_centre_marts,
@@ -133,7 +143,11 @@ def test_fz14_values_and_formats_match_the_marts(built) -> None:
 def test_layout_follows_the_statistical_form_convention(built) -> None:
     wb = openpyxl.load_workbook(path_of(built, "2026-10", "r1_fz14_monitoring"))
     ws = wb.worksheets[0]
-    issuer = q(built, "select issuer from catalogue.plans where plan_code = 'fz_14th'")[0][0]
+    issuer = q(
+        built,
+        "select d.department_name from catalogue.returns r join catalogue.departments d"
+        " on d.department_code = r.issuing_department_code where r.return_code = 'r1_fz14_monitoring'",
+    )[0][0]
     cells = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     assert ws["A1"].value.endswith(f"（{SAMPLE_MARK}）") and "十四五" in ws["A1"].value
     assert {"表号：", "制定机关：", "批准文号：", "有效期至：", "榕知监1表", issuer} <= cells
@@ -287,3 +301,123 @@ def test_missing_mart_fails_that_return_clearly(built, tmp_path: Path) -> None:
     assert "r5_key_tasks" not in {b.definition.code for b in o.built}
     manifest = json.loads(o.manifest_path.read_bytes())
     assert manifest["failed"][0]["code"] == "r5_key_tasks"
+
+
+# --- the returns as an official reads them -------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|\b[a-z]+_[a-z0-9_]+\b|\b\d{3} (附件|主要)")
+
+
+def notes_of(ws: openpyxl.worksheet.worksheet.Worksheet) -> list[str]:
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    start = texts.index("说明：")
+    return texts[start + 1 :]
+
+
+def test_issuing_body_is_the_catalogues_form_designer_not_the_plans_issuer(built) -> None:
+    expected = dict(
+        q(
+            built,
+            "select r.table_no, d.department_name from catalogue.returns r"
+            " join catalogue.departments d on d.department_code = r.issuing_department_code",
+        )
+    )
+    plan_issuers = {name for (name,) in q(built, "select issuer from catalogue.plans")}
+    for period in PERIODS:
+        for b in outcome(built, period).built:
+            ws = openpyxl.load_workbook(outcome(built, period).folder / b.file_name).worksheets[0]
+            cells = {c.coordinate: c.value for row in ws.iter_rows() for c in row}
+            label = next(k for k, v in cells.items() if v == "制定机关：")
+            value = ws.cell(ws[label].row, ws[label].column + 1).value
+            assert value == expected[b.definition.table_no], b.file_name
+            assert value not in plan_issuers, b.file_name  # e.g. 榕知监5表 is not 鼓楼区人民政府's form
+
+
+def test_a_return_missing_from_the_catalogue_is_refused_by_name(built, tmp_path: Path) -> None:
+    with duckdb.connect(str(built["warehouse"])) as con:
+        con.execute("begin transaction")
+        con.execute("delete from catalogue.returns where return_code = 'r6_submission_status'")
+        try:
+            o = build_period(con, tmp_path / "outbox", Period.parse("2026-10"), only=["r6_submission_status"])
+        except ReturnsError as exc:
+            message = str(exc)
+        else:
+            message = o.failed.get("r6_submission_status", "")
+        finally:
+            con.execute("rollback")
+    assert "returns.csv" in message and "r6_submission_status" in message and "制定机关" in message
+
+
+def test_notes_speak_words_not_table_names(built) -> None:
+    for period in PERIODS:
+        for b in outcome(built, period).built:
+            ws = openpyxl.load_workbook(outcome(built, period).folder / b.file_name).worksheets[0]
+            for note in notes_of(ws):
+                assert not _IDENTIFIER.search(note), (b.file_name, note)
+
+
+def test_definitions_notes_hold_no_schema_or_seed_names() -> None:
+    for d in load_definitions().values():
+        for note in (*d.notes, d.trace_intro or "", d.trace_empty or ""):
+            assert not _IDENTIFIER.search(re.sub(r"\{[a-z_]+\}", "", note)), (d.code, note)
+
+
+def test_centre_return_prints_years_without_a_thousands_separator(built, tmp_path: Path) -> None:
+    path = path_of(built, "2025", "r7_industry_centres")
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    years = [r[9] for r in main_rows(ws) if isinstance(r[9].value, int | float)]
+    assert years and all(c.number_format == "0" for c in years)
+    pages = page_texts(to_pdf(path, tmp_path))
+    assert "2024" in pages[0] and "2,024" not in pages[0] and "2,025" not in pages[0]
+
+
+def test_flags_are_red_only_when_the_answer_needs_attention(built) -> None:
+    agrees = openpyxl.load_workbook(path_of(built, "2025", "r2_fz13_completion")).worksheets[0]
+    cells = [r[8] for r in main_rows(agrees)]
+    assert cells and all(c.value == "是" for c in cells)
+    assert all(not c.font.b and (c.font.color is None or c.font.color.rgb != "FFC00000") for c in cells)
+    overdue = openpyxl.load_workbook(path_of(built, "2026Q3", "r5_key_tasks")).worksheets[0]
+    flags = {r[9].value: r[9].font for r in main_rows(overdue) if r[9].value in ("是", "否")}
+    assert (flags["是"].color.rgb == "FFC00000" and flags["否"].color is None) or flags["否"].color.rgb != "FFC00000"
+
+
+def test_task_return_traces_reported_progress_to_the_lead_units_reports(built) -> None:
+    ws = openpyxl.load_workbook(path_of(built, "2026Q3", "r5_key_tasks"))["数据来源"]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "本表数值不直接来自部门报送（见主表说明）。" not in texts
+    assert any("牵头单位报告" in t for t in texts)
+    reported = {
+        (task, sid)
+        for task, sid in q(
+            built,
+            "select task_code, submission_id from marts.fct_task_reports where period_code = '2026Q3'"
+            " and task_code in ('gulou_demo.T1.1', 'gulou_demo.T1.2')",
+        )
+    }
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "项目")
+    index = {name: i for i, name in enumerate(header)}
+    rows = [r for r in ws.iter_rows(values_only=True) if r[0] and " · " in str(r[0])]
+    traced = {(r[0].split(" · ")[0], r[index["报送编号"]]) for r in rows}
+    assert reported and traced == reported
+    assert all(r[index["报表"]].startswith("榕知统16表") for r in rows)
+
+
+def test_printed_returns_never_show_the_header_over_no_rows(built, tmp_path: Path) -> None:
+    require_soffice()
+    for period in ("2026Q3", "2025"):
+        for b in outcome(built, period).built:
+            pages = page_texts(to_pdf(outcome(built, period).folder / b.file_name, tmp_path / period))
+            bad = header_pages_without_rows(pages, after=("单位负责人", "说明"), after_pattern=NOTE_LINE)
+            assert not bad, (b.file_name, bad)
+
+
+def test_printed_trace_sheets_never_print_text_over_text(built, tmp_path: Path) -> None:
+    require_soffice()
+    for period, code in (("2026Q3", "r4a_gulou_demo"), ("2026Q3", "r5_key_tasks"), ("2026-10", "r1_fz14_monitoring")):
+        pdf = to_pdf(path_of(built, period, code), tmp_path / period)
+        pages = page_texts(pdf)
+        words = page_words(pdf)
+        traced = [i for i, text in enumerate(pages) if "报送编号" in text and "SHA-256" in text]
+        assert traced, code
+        for i in traced:
+            assert not overlapping_words(words[i]), (code, i + 1, overlapping_words(words[i])[:3])

@@ -17,11 +17,14 @@ from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from orchestration.settings import SEEDS_DIR
 from sources.catalogue import Catalogue
+from sources.catalogue import load as load_catalogue
 from sources.forms import layout
 from sources.forms.csv_template import plain_text, write_csv_form
-from sources.forms.spec import Assignment, assignment, form_spec, submitters
+from sources.forms.spec import Assignment, assignment, form_spec, submitters, task_leads
 from sources.forms.xlsx_template import FIRST_DATA_ROW, write_xlsx_form
 from sources.periods import Period
+from tests.form_files import element_codes
+from tests.print_support import header_pages_without_rows, page_texts, require_soffice, to_pdf
 
 FORM_CODES = sorted(Catalogue(SEEDS_DIR).codes("forms", "form_code"))
 SIGNATURE = {
@@ -58,18 +61,23 @@ def _right_of(ws: Worksheet, where: tuple[int, int]):
 
 
 def _code_rows(ws: Worksheet, codes: list[str]) -> dict[str, int]:
-    """Element code -> 1-based row, found in column B (by code, not position)."""
+    """Element code -> 1-based row, found by the display code in column B (by code, not position)."""
     col = layout.COL_CODE + 1
-    return {c.value: c.row for c in ws.iter_rows(min_col=col, max_col=col) for c in c if c.value in codes}
+    by_display = element_codes(ws.parent)
+    found = {by_display.get(c.value): c.row for c in ws.iter_rows(min_col=col, max_col=col) for c in c}
+    return {code: row for code, row in found.items() if code in codes}
 
 
 def _calamine_values(path: Path | io.BytesIO, codes: list[str]) -> dict[str, object]:
     book = CalamineWorkbook.from_path(path) if isinstance(path, Path) else CalamineWorkbook.from_filelike(path)
+    meta = {r[0]: r[1] for r in book.get_sheet_by_name(layout.META_SHEET).to_python()}
+    form = form_spec(load_catalogue(), str(meta["form_code"]))
+    by_display = {layout.display_code(r.row_no): r.element.code for r in form.rows}
     rows = book.get_sheet_by_name(layout.DATA_SHEET).to_python(skip_empty_area=False)
     return {
-        r[layout.COL_CODE]: r[layout.COL_VALUE]
+        by_display[r[layout.COL_CODE]]: r[layout.COL_VALUE]
         for r in rows
-        if len(r) > layout.COL_VALUE and r[layout.COL_CODE] in codes
+        if len(r) > layout.COL_VALUE and by_display.get(r[layout.COL_CODE]) in codes
     }
 
 
@@ -160,7 +168,8 @@ def test_blank_form_layout(catalogue: Catalogue, tmp_path: Path, form_code: str)
     text = "\n".join(cells)
     due = period.due(form.due_days)
     assert f"报送截止日期：{due.year}年{due.month}月{due.day}日" in text
-    assert f"var/inbox/{a.department_code}/" in text
+    assert "var/" not in text and "inbox" not in text  # a clerk never sees a server path
+    assert f"按{form.issuing_authority}通知的方式报送" in text
     assert "回执" in text
     assert "示例数据" not in text
 
@@ -355,3 +364,97 @@ def test_csv_sample_column_and_text_stream(monthly: Assignment, tmp_path: Path) 
 def test_csv_numbers_in_plain_notation(value: Decimal | float) -> None:
     text = plain_text(value)
     assert "E" not in text.upper() and Decimal(text) == Decimal(repr(value) if isinstance(value, float) else value)
+
+
+# --- the blank form as a clerk reads and prints it ---------------------------------------------
+
+
+def _instruction_lines(ws: Worksheet) -> list[str]:
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    return texts[texts.index(layout.INSTRUCTIONS_TITLE) + 1 :]
+
+
+@pytest.mark.parametrize("form_code", FORM_CODES)
+def test_requirement_column_and_instructions_agree_on_blank_cells(catalogue: Catalogue, form_code: str) -> None:
+    a = _assignment(catalogue, form_code)
+    buffer = io.BytesIO()
+    write_xlsx_form(a, _period(a), buffer)
+    ws = openpyxl.load_workbook(buffer)[layout.DATA_SHEET]
+    rows = _code_rows(ws, a.form.element_codes)
+    for form_row in a.form.rows:
+        note = ws.cell(rows[form_row.element.code], layout.COL_NOTE + 1).value
+        if form_row.required:
+            assert note.startswith("必填") and "不得留空" in note and "请留空" not in note
+        else:
+            assert note.startswith("选填") and "留空" in note and "不得留空" not in note
+    blanks = [line for line in _instruction_lines(ws) if "留空" in line]
+    assert blanks and all("必填" in line and "选填" in line for line in blanks)  # says which cells may be blank
+    validations = [dv.prompt or "" for dv in ws.data_validations.dataValidation]
+    assert not any("不得留空" in p and "不清楚时留空" in p for p in validations)
+
+
+@pytest.mark.parametrize("form_code", FORM_CODES)
+def test_code_column_shows_numbers_a_clerk_can_read(catalogue: Catalogue, form_code: str) -> None:
+    a = _assignment(catalogue, form_code)
+    buffer = io.BytesIO()
+    write_xlsx_form(a, _period(a), buffer)
+    ws = openpyxl.load_workbook(buffer)[layout.DATA_SHEET]
+    shown = [
+        ws.cell(FIRST_DATA_ROW + 1 + i, layout.COL_CODE + 1).value for i in range(len(a.form.rows))
+    ]
+    assert shown == [f"{r.row_no:02d}" for r in a.form.rows]
+    assert not any(c.value in a.form.element_codes for row in ws.iter_rows() for c in row)
+
+
+def test_instructions_never_name_a_server_path(catalogue: Catalogue) -> None:
+    forms = [_assignment(catalogue, code) for code in FORM_CODES]
+    leads = {d["department_code"]: d["region_code"] for d in task_leads(catalogue)}
+    department = sorted(leads)[0]
+    forms.append(assignment(catalogue, "key_task_quarterly", leads[department], department))
+    for a in forms:
+        buffer = io.BytesIO()
+        write_xlsx_form(a, _period(a), buffer)
+        text = "\n".join(_instruction_lines(openpyxl.load_workbook(buffer)[layout.DATA_SHEET]))
+        assert "var/" not in text and "inbox" not in text and a.department_code not in text, a.form.code
+        assert "报送方式" in text
+
+
+def _printed_forms(catalogue: Catalogue, folder: Path) -> list[tuple[str, Path]]:
+    """Every element form once, and the task-report form of each lead unit (their row counts differ)."""
+    out = []
+    for code in FORM_CODES:
+        a = _assignment(catalogue, code)
+        path = folder / f"{code}.xlsx"
+        write_xlsx_form(a, _period(a), path, sample=True)
+        out.append((code, path))
+    for d in task_leads(catalogue):
+        a = assignment(catalogue, "key_task_quarterly", d["region_code"], d["department_code"])
+        path = folder / f"tasks_{d['department_code']}.xlsx"
+        write_xlsx_form(a, Period.parse("2026Q3", "quarter"), path)
+        out.append((d["department_code"], path))
+    return out
+
+
+def test_printed_forms_keep_the_signature_block_whole_and_never_show_the_header_alone(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    require_soffice()
+    labels = [label.rstrip("：") for label in layout.SIGNATURE_LABELS]
+    for name, path in _printed_forms(catalogue, tmp_path):
+        pages = page_texts(to_pdf(path, tmp_path / "pdf"))
+        holding = [i for i, page in enumerate(pages) if any(label in page for label in labels)]
+        assert len(holding) == 1, (name, len(pages), holding)  # the whole block on one page
+        assert all(label in pages[holding[0]] for label in labels), name
+        assert not header_pages_without_rows(pages, after=(labels[0], layout.INSTRUCTIONS_TITLE)), name
+
+
+def test_print_checks_skip_without_libreoffice_only_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.print_support as support
+
+    monkeypatch.setattr(support.shutil, "which", lambda _tool: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        support.require_soffice()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI"):
+        support.require_soffice()

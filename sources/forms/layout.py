@@ -18,7 +18,7 @@ INSTRUCTIONS_TITLE = "填报说明"
 
 # Data-sheet columns (0-based, as python-calamine returns them) and their code-row labels.
 COL_NAME = 0  # A 指标名称 (甲)
-COL_CODE = 1  # B 代码 (乙): the element code
+COL_CODE = 1  # B 代码 (乙): the row's display code (01, 02 …); templates before it carry the element code
 COL_UNIT = 2  # C 计量单位 (丙)
 COL_VALUE = 3  # D 本期 (1): the only column a department types into
 COL_NOTE = 4  # E 填报要求 (2): 必填 / 选填 and the allowed range
@@ -78,7 +78,7 @@ class SheetLayout:
 
 LAYOUTS = {
     ELEMENT_LAYOUT: SheetLayout(
-        ELEMENT_LAYOUT, COL_CODE, re.compile(r"^[a-z][a-z0-9_]{1,63}$"), (("value", COL_VALUE),)
+        ELEMENT_LAYOUT, COL_CODE, re.compile(r"^(?:[a-z][a-z0-9_]{1,63}|\d{2,3})$"), (("value", COL_VALUE),)
     ),
     TASK_LAYOUT: SheetLayout(
         TASK_LAYOUT,
@@ -113,6 +113,18 @@ CSV_COLUMNS = (
     "value",
 )
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8; GB18030 is a superset of GBK
+
+
+DISPLAY_CODE = re.compile(r"^\d{2,3}$")
+
+
+def display_code(row_no: int) -> str:
+    """The code a clerk reads in the 代码 column: the form's row number from the catalogue, 01, 02 …
+
+    Intake maps it back to the data element through the form's rows; the checksum still covers the
+    element codes, so a template made before display codes (element codes in column B) stays valid.
+    """
+    return f"{row_no:02d}"
 
 
 def meta_checksum(meta: dict[str, str], element_codes: list[str]) -> str:

@@ -30,6 +30,8 @@ from sources.forms.xlsx_template import (
     _write_heading,
     _write_instructions,
     _write_signature,
+    keep_signature_with_rows,
+    submission_text,
 )
 from sources.periods import Period
 
@@ -81,6 +83,7 @@ def write_task_sheet(
     instr_row = sig_row + _signature_height() + 1
     last_row = _write_instructions(sheet, styles, instr_row, _instructions(a, period, sample), sum(WIDTHS), LAST_COL)
     _page_setup(sheet, last_row, sample, LAST_COL)
+    keep_signature_with_rows(sheet, list(WIDTHS), FIRST_DATA_ROW + len(a.tasks) - 1, sig_row, last_row)
 
 
 def _write_task_row(
@@ -159,8 +162,7 @@ def _instructions(a: Assignment, period: Period, sample: bool) -> list[str]:
         f"进展情况（F列）简述本季度推进情况、主要成效和存在问题，不超过 {limit} 字。",
         "请勿插入、删除或移动行列，不要修改任务代码（乙栏）和隐藏的工作表，否则系统无法读取本表。",
         f"报送截止日期：{_date_text(due)}（报告期结束后 {form.due_days} 天内）。",
-        f"报送方式：保持本文件为 .xlsx 格式，放入收件文件夹 var/inbox/{a.department_code}/，"
-        f"或发送至{form.issuing_authority}。",
+        submission_text(form.issuing_authority),
         "系统读取后会出具回执；如需更正，请修改后重新报送整张表，以最后接收的版本为准。",
     ]
     if sample:

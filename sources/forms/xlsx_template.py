@@ -22,7 +22,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from sources.forms import layout
+from sources.forms import layout, printing
 from sources.forms.spec import Assignment, FormRow, FormSpec
 from sources.periods import Period
 
@@ -127,9 +127,21 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+REQUIRED_TEXT = "必填（不得留空，确为零填 0）"
+OPTIONAL_TEXT = "选填（无数据时留空）"
+
+
 def requirement_text(row: FormRow) -> str:
-    """The 填报要求 text: '必填；≥0 的整数', '选填；0–100，保留2位小数'."""
-    return f"{'必填' if row.required else '选填'}；{_kind_text(row)}"
+    """The 填报要求 text, agreeing with 填报说明 on blanks: '必填（不得留空，确为零填 0）；≥0 的整数'."""
+    return f"{REQUIRED_TEXT if row.required else OPTIONAL_TEXT}；{_kind_text(row)}"
+
+
+def submission_text(issuing_authority: str) -> str:
+    """How to send the form back, in a clerk's words (no server paths: the clerk never sees one)."""
+    return (
+        f"报送方式：保持本文件为 .xlsx 格式、不要另存为其他格式或改动文件结构，按{issuing_authority}通知的方式报送"
+        "（报表系统或指定的收件邮箱、共享文件夹）。"
+    )
 
 
 def number_format(decimals: int) -> str:
@@ -152,7 +164,8 @@ class _Styles:
     header: Format
     code: Format
     name: Format
-    element_code: Format
+    element_code: Format  # a task code on task-report forms
+    display_code: Format  # 01, 02 … on element forms
     unit: Format
     note: Format
     inputs: dict[int, Format]  # unit decimals -> unlocked input cell format
@@ -173,6 +186,7 @@ class _Styles:
             code=wb.add_format({**border, "align": "center", "bg_color": "#F2F2F2"}),
             name=wb.add_format({**border, "text_wrap": True}),
             element_code=wb.add_format({**border, "font_name": "Consolas", "font_size": 9, "font_color": "#595959"}),
+            display_code=wb.add_format({**border, "align": "center"}),
             unit=wb.add_format({**border, "align": "center"}),
             note=wb.add_format({**border, "font_size": 10, "text_wrap": True}),
             inputs={d: _input_format(wb, number_format(d)) for d in (0, 1, 2, 3, 4)},
@@ -218,14 +232,14 @@ def _write_data_sheet(
     instr_row = sig_row + _signature_height() + 1
     last_row = _write_instructions(sheet, styles, instr_row, _instructions(assignment, period, sample), sum(widths))
     _page_setup(sheet, last_row, sample)
+    keep_signature_with_rows(sheet, widths, FIRST_DATA_ROW + len(form.rows) - 1, sig_row, last_row)
 
 
 def _column_widths(form: FormSpec) -> list[float]:
     longest_name = max((len(r.element.name) for r in form.rows), default=8)
-    longest_code = max((len(r.element.code) for r in form.rows), default=8)
     return [
         min(max(2.2 * longest_name + 2, 24), 56),  # CJK characters are about two digits wide
-        min(max(0.85 * longest_code + 2, 14), 40),  # the code font is smaller
+        8,  # 代码: 01, 02 …
         14,
         16,
         36,
@@ -264,7 +278,7 @@ def _write_table_head(sheet: Worksheet, styles: _Styles) -> None:
 def _write_data_row(sheet: Worksheet, styles: _Styles, r: int, row: FormRow, value: Value) -> None:
     sheet.set_row(r, 20)
     sheet.write_string(r, layout.COL_NAME, row.element.name, styles.name)
-    sheet.write_string(r, layout.COL_CODE, row.element.code, styles.element_code)
+    sheet.write_string(r, layout.COL_CODE, layout.display_code(row.row_no), styles.display_code)
     sheet.write_string(r, layout.COL_UNIT, row.unit.name, styles.unit)
     _write_value(sheet, r, value, _input_style(styles, row.unit.decimals))
     sheet.write_string(r, layout.COL_NOTE, requirement_text(row), styles.note)
@@ -316,11 +330,11 @@ def _write_instructions(
 ) -> int:
     """Write the 填报说明 section; return its last row."""
     sheet.write_string(first_row, 0, layout.INSTRUCTIONS_TITLE, styles.instr_title)
-    per_line = max(int(width / 2.1), 10)  # CJK characters that fit across A:E
     for i, text in enumerate(lines, start=1):
         r = first_row + i
         item = f"{i}. {text}"
-        sheet.set_row(r, 15 * math.ceil(len(item) / per_line) + 3)
+        # Merged cells are never fitted automatically: size the row for its 10-point lines.
+        sheet.set_row(r, printing.row_height(printing.text_lines(item, width, font_scale=10 / 11), line_points=13.5))
         sheet.merge_range(r, 0, r, last_col, item, styles.instr)
     return first_row + len(lines)
 
@@ -335,11 +349,11 @@ def _instructions(a: Assignment, period: Period, sample: bool) -> list[str]:
         "数值按丙栏（C列）的计量单位填写，例如计量单位为“万元”时填 12.5 表示 12.5 万元，不要换算成元；"
         "单元格内只填数字，不要加单位、文字或空格。",
         "件数、家数、人数、次数等计数指标填整数；金额、比率等按填报要求保留小数位数。",
-        "不清楚或暂时没有数据的指标请留空，不要填 0；确实为零时才填 0。",
+        "填报要求为“必填”的指标不得留空，确实为零时填 0；为“选填”的指标不清楚或暂时没有数据时请留空，"
+        "不要填 0。",
         "请勿插入、删除或移动行列，不要修改指标名称、代码（乙栏）和隐藏的工作表，否则系统无法读取本表。",
         f"报送截止日期：{_date_text(due)}（报告期结束后 {form.due_days} 天内）。",
-        f"报送方式：保持本文件为 .xlsx 格式，放入收件文件夹 var/inbox/{a.department_code}/，"
-        f"或发送至{form.issuing_authority}。",
+        submission_text(form.issuing_authority),
         "系统读取后会出具回执，列明已接收的数据和需要核实的问题；如需更正，请修改后重新报送整张表。",
     ]
     if sample:
@@ -351,6 +365,28 @@ def _date_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+MARGIN_SIDES = 0.5  # inches
+MARGIN_TOP_BOTTOM = 0.75
+
+
+def keep_signature_with_rows(
+    sheet: Worksheet, widths: list[float], last_data: int, sig_row: int, last_row: int
+) -> None:
+    """A manual page break so the signature block is never split across pages nor printed under a
+    repeated header with no rows: the last data row moves with it when it would be left alone. The
+    填报说明 go with them when they fit; when they do not, only the signature block is kept whole."""
+    scale = printing.print_scale(widths, MARGIN_SIDES)
+    capacity = printing.body_points(MARGIN_TOP_BOTTOM) / scale
+    heights = printing.row_heights(sheet, last_row)
+    header = range(HEADER_ROW, CODE_ROW + 1)
+    again = sum(heights[r] for r in header)
+    sig_end = sig_row + _signature_height() - 1
+    block_end = last_row if again + sum(heights[last_data : last_row + 1]) <= capacity else sig_end
+    breaks = printing.page_breaks(heights, header, last_data, block_end, capacity)
+    if breaks:
+        sheet.set_h_pagebreaks(breaks)
+
+
 def _page_setup(sheet: Worksheet, last_row: int, sample: bool, last_col: int = _LAST_COL) -> None:
     sheet.protect("", {"format_columns": True, "format_rows": True})  # widen columns, never add rows
     sheet.freeze_panes(FIRST_DATA_ROW, 0)
@@ -359,7 +395,7 @@ def _page_setup(sheet: Worksheet, last_row: int, sample: bool, last_col: int = _
     sheet.set_landscape()  # five columns with long Chinese names read better across the page
     sheet.fit_to_pages(1, 0)
     sheet.center_horizontally()
-    sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    sheet.set_margins(left=MARGIN_SIDES, right=MARGIN_SIDES, top=MARGIN_TOP_BOTTOM, bottom=MARGIN_TOP_BOTTOM)
     sheet.repeat_rows(HEADER_ROW, CODE_ROW)
     sheet.print_area(0, 0, last_row, last_col)
     if sample:
@@ -415,11 +451,12 @@ def _validation(row: FormRow) -> dict[str, Any]:
         **_criteria(element.min_value, element.max_value),
         "ignore_blank": True,
         "input_title": f"计量单位：{unit.name}"[:32],
-        "input_message": f"{requirement_text(row)}。不清楚时留空，不要填 0。"[:255],
+        "input_message": f"{requirement_text(row)}。"[:255],
         "error_type": "stop",
         "error_title": "填写的数值不符合要求"[:32],
         "error_message": (
-            f"“{element.name}”应填{kind}，计量单位为{unit.name}。只填数字，不要带单位或文字；不清楚时请留空。"
+            f"“{element.name}”应填{kind}，计量单位为{unit.name}。只填数字，不要带单位或文字"
+            + ("。" if row.required else "；不清楚时请留空。")
         )[:255],
     }
 

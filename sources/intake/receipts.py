@@ -14,6 +14,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from sources.forms import layout, printing
 from sources.intake.problems import Problem
 
 _SEVERITY = {"error": "错误", "warning": "提示"}
@@ -126,6 +127,24 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+# The .xlsx list: one problem a row, printed on A4 landscape across one page width, the header row
+# repeated on every page, every cell wrapped and every row as tall as its longest text (LibreOffice
+# prints a row at the height it is given, so a short row would cut the problem text).
+_XLSX_COLUMNS = (("序号", 5), ("类别", 6), ("工作表", 10), ("单元格", 14), ("指标代码", 16), ("发现内容", 20))
+_XLSX_TEXT_COLUMNS = (("问题", 38), ("修改方法", 30))
+_SHEET_LABELS = {layout.META_SHEET: "模板隐藏信息", "csv": "CSV 文件", "xlsx": "工作簿"}
+
+
+def _sheet_label(p: Problem) -> str:
+    if not p.sheet:
+        return "整个文件"
+    return _SHEET_LABELS.get(p.sheet, p.sheet)
+
+
+def _height(texts: list[tuple[str, float]]) -> float:
+    return printing.row_height(max(printing.text_lines(t, w) for t, w in texts))
+
+
 def _write_xlsx(receipt: ReceiptData, path: Path) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".receipt-", suffix=".xlsx")
     os.close(fd)
@@ -137,11 +156,20 @@ def _write_xlsx(receipt: ReceiptData, path: Path) -> None:
         sheet = book.add_worksheet("回执")
         font = {"font_name": "宋体", "font_size": 11}
         title = book.add_format({**font, "bold": True, "font_size": 16})
-        head = book.add_format({**font, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
+        head = book.add_format(
+            {**font, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        )
         body = book.add_format({**font, "border": 1, "text_wrap": True, "valign": "top"})
         bad = book.add_format({**font, "border": 1, "font_color": "#C00000", "bold": True, "valign": "top"})
-        plain = book.add_format(font)
-        sheet.write(0, 0, receipt.title + ("（示例数据）" if receipt.is_sample else ""), title)
+        label = book.add_format({**font, "bold": True, "valign": "top"})
+        plain = book.add_format({**font, "text_wrap": True, "valign": "top"})
+        columns = (*_XLSX_COLUMNS, *_XLSX_TEXT_COLUMNS)
+        widths = [w for _, w in columns]
+        last = len(columns) - 1
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        sheet.set_row(0, 24)
+        sheet.merge_range(0, 0, 0, last, receipt.title + ("（示例数据）" if receipt.is_sample else ""), title)
         info = [
             ("回执编号", receipt.submission_id or ""),
             ("文件", receipt.file_name),
@@ -151,25 +179,33 @@ def _write_xlsx(receipt: ReceiptData, path: Path) -> None:
             ("报告期", receipt.period_label or ""),
             ("结果", receipt.verdict()),
         ]
-        for row, (label, value) in enumerate(info, start=2):
-            sheet.write_string(row, 0, label, plain)
-            sheet.write_string(row, 1, value, plain)
+        value_width = sum(widths[2:])
+        for row, (name, value) in enumerate(info, start=2):
+            sheet.merge_range(row, 0, row, 1, name, label)
+            sheet.merge_range(row, 2, row, last, value, plain)
+            sheet.set_row(row, _height([(value, value_width)]))
         top = len(info) + 3
-        headers = ("序号", "类别", "位置", "指标代码", "发现内容", "问题", "修改方法")
-        for col, label in enumerate(headers):
-            sheet.write_string(top, col, label, head)
+        for col, (name, _) in enumerate(columns):
+            sheet.write_string(top, col, name, head)
+        sheet.set_row(top, 20)
         for number, p in enumerate(receipt.errors + receipt.warnings, start=1):
             row = top + number
             sheet.write_number(row, 0, number, body)
             sheet.write_string(row, 1, _SEVERITY[p.severity], bad if p.severity == "error" else body)
-            for col, value in enumerate((p.where, p.element_code or "", p.found or "", p.message, p.fix), start=2):
+            texts = (_sheet_label(p), p.cell or "", p.element_code or "", p.found or "", p.message, p.fix)
+            for col, value in enumerate(texts, start=2):
                 sheet.write_string(row, col, value, body)
-        for col, width in enumerate((6, 8, 18, 26, 24, 50, 50)):
-            sheet.set_column(col, col, width)
+            sheet.set_row(row, _height([(t, widths[c]) for c, t in enumerate(texts, start=2)]))
+        end = top + len(receipt.problems)
         sheet.freeze_panes(top + 1, 0)
+        sheet.set_paper(9)  # A4
         sheet.set_landscape()
-        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)  # one page wide, as many pages long as the list needs
+        sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        sheet.center_horizontally()
         sheet.repeat_rows(top)
+        sheet.print_area(0, 0, end, last)
+        sheet.set_footer("&C第 &P 页，共 &N 页")
         book.close()
         os.replace(temp, path)
     except BaseException:

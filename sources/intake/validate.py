@@ -7,7 +7,7 @@ from the catalogue. A single error rejects the whole file; warnings travel on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -79,7 +79,7 @@ def check_form(raw: RawForm, catalogue: Catalogue, context: Context) -> Checked:
         return checked
     rows = {r.element.code: r for r in checked.assignment.form.rows}
     seen: dict[str, Entry] = {}
-    for entry in raw.entries:
+    for entry in _by_element_code(raw.entries, checked.assignment.form.rows):
         row = rows.get(entry.element_code)
         at = {"sheet": entry.sheet, "cell": entry.cell, "element_code": entry.element_code}
         if row is None:
@@ -112,7 +112,7 @@ def check_form(raw: RawForm, catalogue: Catalogue, context: Context) -> Checked:
             problems.append(
                 error(
                     "missing_row",
-                    f"缺少必填指标“{row.element.name}”（{code}）所在的行（可能被删除）",
+                    f"缺少必填指标“{row.element.name}”（代码 {layout.display_code(row.row_no)}）所在的行（可能被删除）",
                     "请不要删除模板中的行；使用本期模板重新填报",
                     element_code=code,
                 )
@@ -125,6 +125,18 @@ def check_form(raw: RawForm, catalogue: Catalogue, context: Context) -> Checked:
             if problem:
                 problems.append(problem)
     return checked
+
+
+def _by_element_code(entries: list[Entry], rows: tuple[FormRow, ...]) -> list[Entry]:
+    """Entries keyed by element code: a row's display code (01, 02 … in the 代码 column) is mapped to
+    its element through the form's rows; templates made before display codes carry the element code."""
+    codes = {layout.display_code(r.row_no): r.element.code for r in rows}
+    out = []
+    for entry in entries:
+        if layout.DISPLAY_CODE.match(entry.element_code):
+            entry = replace(entry, element_code=codes.get(entry.element_code, entry.element_code))
+        out.append(entry)
+    return out
 
 
 def _identify(
@@ -338,6 +350,8 @@ def _check_rule(
     names = catalogue.elements
     left_text = "+".join(names[t].name for t in rule.left)
     right_text = "+".join(names[t].name for t in rule.right)
+    left_side = _rule_side([names[t].name for t in rule.left], left)
+    right_side = _rule_side([names[t].name for t in rule.right], right)
     first = cells[rule.left[0]]
     cell_list = "、".join(cells[t].cell for t in terms)
     make = error if rule.severity == "error" else warning
@@ -348,5 +362,14 @@ def _check_rule(
         sheet=first.sheet,
         cell=cell_list,
         element_code=rule.left[0],
-        found=f"{left} {rule.comparator} {right} 不成立",
+        found=f"{left_side}{_RULE_VERBS[rule.comparator]}{right_side}，相差 {_tidy(abs(left - right))}",
     )
+
+
+_RULE_VERBS = {"=": "应等于", "<=": "应不大于", ">=": "应不小于"}
+
+
+def _rule_side(names: list[str], total: Decimal) -> str:
+    """One side of a form rule in words: '专利授权量（239）' or '发明、实用新型、外观设计专利授权量之和（293）'."""
+    label = names[0] if len(names) == 1 else f"{'、'.join(names)}之和"
+    return f"{label}（{_tidy(total)}）"
