@@ -480,9 +480,10 @@ def test_file_sent_before_its_period_ended_is_judged_again_later(settings, catal
     again = one(later, catalogue, early)
     assert again.status == "accepted", again.receipt.problems
     assert one(later, catalogue, early).status == "duplicate"
-    assert table(settings, "select outcome from raw.submissions order by received_at, outcome") == [
-        ("accepted",),
-        ("rejected",),
+    # Each attempt is received on the day it was made: refused on the 21st, taken on 2 December.
+    assert table(settings, "select outcome, received_at::date from raw.submissions order by received_at") == [
+        ("rejected", date(2026, 11, 21)),
+        ("accepted", date(2026, 12, 2)),
     ]
 
 
