@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 
+from orchestration.settings import TIMEZONE
 from sources.catalogue import Catalogue
 from sources.catalogue import load as load_catalogue
 from sources.forms import layout
@@ -138,3 +141,10 @@ def rewrite_data_sheet_xml(path: Path, change: Callable[[str], str]) -> None:
         for filename, data in parts.items():
             target_zip.writestr(filename, data)
     path.write_bytes(buffer.getvalue())
+
+
+def dropped_at(path: Path, at: datetime) -> Path:
+    """Pin when a file reached the inbox (its modification time, Asia/Shanghai): never the wall clock."""
+    stamp = at.replace(tzinfo=TIMEZONE).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path

@@ -7,15 +7,15 @@ is what catches a test that mixes the wall clock with a pinned day.
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import date, datetime
 from pathlib import Path
 
 from orchestration.dbt import dbt_vars
-from orchestration.settings import REPO_ROOT, TIMEZONE, Settings, local_now
+from orchestration.settings import REPO_ROOT, Settings, local_now
 from sources.demo.follow_up import FOLLOW_UP_ON, SAMPLE_DAY
 from sources.intake.pipeline import _received_at
+from tests.form_files import dropped_at
 
 PINNED = date(2026, 11, 21)
 
@@ -26,9 +26,7 @@ def _settings(tmp_path: Path, today: date | None) -> Settings:
 
 def _dropped(path: Path, at: datetime) -> Path:
     path.write_bytes(b"x")
-    stamp = at.replace(tzinfo=TIMEZONE).timestamp()
-    os.utime(path, (stamp, stamp))
-    return path
+    return dropped_at(path, at)
 
 
 def test_a_file_dropped_after_the_pinned_day_is_received_on_that_day(tmp_path: Path) -> None:

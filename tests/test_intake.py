@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,7 @@ from sources.periods import Period
 from tests.form_files import (
     CREATION_VALUES,
     blank_form,
+    dropped_at,
     element_codes,
     fill,
     get_meta,
@@ -475,8 +476,10 @@ def test_rejected_file_sent_again_unchanged_is_a_noop(settings, catalogue, templ
 
 def test_file_sent_before_its_period_ended_is_judged_again_later(settings, catalogue, tmp_path):
     early = fill(blank_form(catalogue, tmp_path, period="2026-11"), tmp_path / "nov.xlsx", CREATION_VALUES)
+    dropped_at(early, datetime(2026, 11, 21, 9, 0))
     assert one(settings, catalogue, early).status == "rejected"
     later = Settings(home=settings.home, warehouse=settings.warehouse, today_override=date(2026, 12, 2))
+    dropped_at(early, datetime(2026, 12, 2, 0, 0))  # sent again on 2 December
     again = one(later, catalogue, early)
     assert again.status == "accepted", again.receipt.problems
     assert one(later, catalogue, early).status == "duplicate"
