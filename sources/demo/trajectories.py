@@ -140,4 +140,4 @@ def record_stock_path(catalogue: Catalogue, stock_2020: int, years: list[int]) -
     base_year, base = baseline(catalogue, toward.target_code)
     path = yearly_path(catalogue, "valid_invention_patents", toward, years)
     l0 = base - stock_2020
-    return {y: int(round(v)) - int(legacy(l0, y - base_year)) for y, v in path.items()}
+    return {y: round(v) - int(legacy(l0, y - base_year)) for y, v in path.items()}
