@@ -11,6 +11,9 @@ How the figures hang together:
   `records.py`, the ground truth the IP offices report from;
 - seed figures (17,159 valid invention patents in 2020, 24.67万 / 37.66万 trademarks, 110亿元 pledge
   financing in 2023, …) are hit exactly by the city totals; other years carry noise;
+- series that a plan target judges head from the plan's baseline toward its target
+  (`trajectories.py`): some targets are met, some missed, none exceeded by multiples unless a
+  seed document reports it (`trajectories.SEED_CONFLICTS`);
 - the CNIPA bulletin form repeats the city's figures with small published revisions;
 - `defects.py` then plants the four deliberate mistakes described in `demo_defects`.
 """
@@ -29,6 +32,7 @@ import pandas as pd
 
 from sources.catalogue import Catalogue
 from sources.demo import records as rec
+from sources.demo import trajectories
 from sources.demo.records import largest_remainder
 from sources.forms.spec import FormSpec, form_spec, submitters
 from sources.periods import Period
@@ -43,7 +47,6 @@ SEED_2023_HIGH_VALUE_PER_10K = 14  # 003_e11b5540b9df7916.txt, indicator note 3 
 # (001_b5d4a5296c7b0b6a.txt, 表2 rows 1–2; the catalogue's invention_patents_per_10k uses 户籍人口).
 SEED_2020_REGISTERED_POP = 734.02
 RESIDENT_POP_2020 = 829.13  # about 8.29 million (spec/catalogue.md, fz_14th note); a parameter, not a seed figure
-LEGACY_DECAY = 0.10  # a year: pre-2010 patents (absent from the records) lapse or expire
 
 _ORDER = {"month": 0, "quarter": 1, "year": 2}
 SPAN = (2019, 2026)  # years the parameters describe; figures are generated for all of them
@@ -78,6 +81,7 @@ class Series:
     factor: Mapping[int, float] | None = None
     jitter: float = 0.0
     share_of: tuple[str, ...] = ()  # split the city total in proportion to Σ these elements
+    geometric: bool = False  # interpolate between the given years at a constant growth rate
 
 
 # County weights (parameters). Keys are region codes or, for several departments of one region
@@ -261,7 +265,8 @@ SERIES: dict[str, Series] = {
     ),
     "info_service_outlets": Series(
         # 0 in 2020 (001_b5d4a5296c7b0b6a.txt, 表2 row 5), 31 in 2023 (003_e11b5540b9df7916.txt, note 6)
-        fz={2019: 0, 2020: 0, 2021: 9, 2022: 20, 2023: 31, 2024: 35, 2025: 38, 2026: 40},
+        # After 2023 the network is built: a site a year (001's 10 by 2025 is long passed, trajectories.SEED_CONFLICTS).
+        fz={2019: 0, 2020: 0, 2021: 9, 2022: 20, 2023: 31, 2024: 32, 2025: 33, 2026: 34},
         exact=(2020, 2023), seq=True, weights="patents", start=0, licheng={2019: 1, 2021: 2, 2026: 3},
     ),
     "consultation_points": Series(  # 0 in 2023: 003_e11b5540b9df7916.txt, indicator note 11
@@ -389,9 +394,10 @@ SERIES: dict[str, Series] = {
     "pledge_financing_amount": Series(
         # 110亿元 in 2023: 003_e11b5540b9df7916.txt, indicator note 5. 2019–2020 (11.0亿 + 14.22亿) leave
         # 23.00亿 for 2016–2018 so that 十三五 sums to 48.22亿 (001_b5d4a5296c7b0b6a.txt, 表2 row 6; 一(一)4).
-        fz={2019: 110_000, 2020: 142_200, 2021: 301_500, 2022: 603_800, 2023: 1_100_000, 2024: 1_382_000,
-            2025: 1_618_000, 2026: 1_800_000},
-        exact=(2019, 2020, 2023), season="pledge",
+        # Constant growth from 2020 to the seed's 2023 figure, then +7% a year: 001's 60亿 for 2021–2025 is
+        # exceeded by 2023 alone (a conflict between the seeds, trajectories.SEED_CONFLICTS).
+        fz={2019: 110_000, 2020: 142_200, 2023: 1_100_000, 2026: 1_100_000 * 1.07**3},
+        exact=(2019, 2020, 2023), season="pledge", geometric=True,
     ),
     "pledge_loans": Series(  # average loan shrinks as pledge loans spread to small firms
         fz={}, ratio_of=("pledge_financing_amount",),
@@ -399,8 +405,10 @@ SERIES: dict[str, Series] = {
         jitter=0.08,
     ),
     "pledge_firms": Series(fz={}, ratio_of=("pledge_loans",), factor={2019: 0.86}, jitter=0.07),
-    "ip_graduates": Series(  # 0 in 2023, 100 a year planned: 003_e11b5540b9df7916.txt, indicator note 12
-        fz={2019: 0, 2023: 0, 2024: 0, 2025: 36, 2026: 72}, exact=(2019, 2020, 2021, 2022, 2023, 2024), noise=0.0,
+    # 0 in 2023, 100 a year planned: 003_e11b5540b9df7916.txt, indicator note 12. A programme enrolling since
+    # 2020 sends out its first class in 2024 and grows toward the 100.
+    "ip_graduates": Series(
+        fz={2019: 0, 2023: 0, 2024: 45, 2025: 80, 2026: 95}, exact=(2019, 2020, 2021, 2022, 2023), noise=0.0,
     ),
     "arbitration_ip_cases": Series(fz={2019: 18, 2020: 22, 2021: 27, 2022: 33, 2023: 38, 2024: 45, 2025: 52, 2026: 58},
                                noise=0.1),
@@ -448,11 +456,16 @@ BULLETIN_FIRST_YEAR = {"pledge_financing_amount": 2021}  # optional row left bla
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _by_year(values: Mapping[int, float], years: list[int]) -> np.ndarray:
-    """Values for `years`, interpolating (and holding the ends) between the given years."""
+def _by_year(values: Mapping[int, float], years: list[int], geometric: bool = False) -> np.ndarray:
+    """Values for `years`, interpolating (and holding the ends) between the given years.
+
+    `geometric`: at a constant growth rate between two given years (all given values positive).
+    """
     if not values:
         return np.zeros(len(years))
     known = sorted(values)
+    if geometric:
+        return np.exp(np.interp(years, known, [np.log(values[y]) for y in known]))
     return np.interp(years, known, [values[y] for y in known])
 
 
@@ -708,7 +721,7 @@ class _Truth:
 
     def _year_values(self, element: str, series: Series, table: Mapping[int, float], scope_key: str) -> np.ndarray:
         """Yearly values (minor units) with noise on the years that are not seed figures."""
-        base = _by_year(table, self.years)
+        base = _by_year(table, self.years, series.geometric)
         if self.cat.elements[element].aggregation == "flow" and series.noise > 0:
             rng = _rng("year-noise", element, scope_key)
             noise = np.exp(rng.normal(0, series.noise, len(self.years)))
@@ -789,7 +802,11 @@ class _Truth:
         rng = _rng("split", element, key)
         if aggregation == "flow":
             path = self._flow_path(element, yearly, series.season, key)
-            parts = _split_flow(path, weights, rng) if len(group.leaves) > 1 else path[None, :]
+            toward = self._toward_pins(element, series, group)
+            if toward:
+                parts = self._pinned_flow(path, toward, weights, rng)
+            else:
+                parts = _split_flow(path, weights, rng) if len(group.leaves) > 1 else path[None, :]
         else:
             first = self._start(element, series, table, group.scope, yearly)
             path = self._stock_path(element, yearly, first, key)
@@ -807,6 +824,32 @@ class _Truth:
             base = self.series(series.plus)
             parts = parts + np.stack([base[leaf.department_code] for leaf in group.leaves])  # type: ignore[misc]
         return list(parts)
+
+    def _toward_pins(self, element: str, series: Series, group: _Group) -> dict[int, np.ndarray]:
+        """Leaves whose flow heads for their own plan target (trajectories.REACH): leaf index → path."""
+        out = {}
+        if group.scope != "fuzhou":
+            return out
+        for i, leaf in enumerate(group.leaves):
+            toward = trajectories.REACH.get(f"{element}@{leaf.region_code}")
+            if toward is not None:
+                table = trajectories.yearly_path(self.cat, element, toward, self.years)
+                yearly = self._year_values(element, series, table, f"pin:{leaf.region_code}")
+                out[i] = self._flow_path(element, yearly, series.season, f"pin:{leaf.department_code}")
+        return out
+
+    @staticmethod
+    def _pinned_flow(
+        path: np.ndarray, pins: dict[int, np.ndarray], weights: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Pinned leaves take their own flow; the others share what is left of the total."""
+        out = np.zeros((len(weights), len(path)), dtype=np.int64)
+        free = np.ones(len(weights), dtype=bool)
+        for i, values in pins.items():
+            out[i], free[i] = values, False
+        rest = np.maximum(path - out[~free].sum(axis=0), 0)
+        out[free] = _split_flow(rest, weights[free], rng) if free.sum() > 1 else rest[None, :]
+        return out
 
     def _start(self, element: str, series: Series, table: Mapping[int, float], scope: str, yearly: np.ndarray) -> int:
         """The stock at the end of the year before the first: given, or extrapolated back one year."""
@@ -904,7 +947,7 @@ def _records_counts(truth: _Truth, element: str, group: _Group) -> list[np.ndarr
 def _legacy(l0: int, months: list[Period]) -> np.ndarray:
     """Pre-2010 patents still valid: l0 at end-2020, decaying both ways in time."""
     t = np.array([(p.year - 2020) * 12 + p.start.month - 12 for p in months]) / 12.0
-    return np.round(l0 * np.exp(-LEGACY_DECAY * t)).astype(np.int64)
+    return trajectories.legacy(l0, t)
 
 
 def _valid_invention(truth: _Truth, element: str, group: _Group) -> list[np.ndarray]:

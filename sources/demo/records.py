@@ -14,7 +14,7 @@ an earlier `as_of` shows the same applications in an earlier state, never differ
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sources.catalogue import Catalogue
+from sources.demo import trajectories
 from sources.intake.raw_schema import ensure_raw_schema
 
 SEED = 350100
@@ -50,13 +51,14 @@ FUZHOU_APPLICATIONS: dict[int, tuple[int, int]] = {
     2018: (31_800, 10_900),
     2019: (32_900, 10_600),
     2020: (37_211, 12_032),
-    # 十四五: growth slows after the 2021 crackdown on abnormal (subsidy-driven) filings.
-    2021: (40_500, 13_400),
-    2022: (37_800, 13_900),
-    2023: (36_200, 14_300),
-    2024: (38_100, 15_000),
-    2025: (40_300, 15_800),
-    2026: (42_000, 16_500),
+    # 十四五: growth slows after the 2021 crackdown on abnormal (subsidy-driven) filings, and invention
+    # filings level off: with them the valid stock heads for 001 表2 row 2's 23,000 (trajectories.py).
+    2021: (40_500, 12_600),
+    2022: (37_800, 12_000),
+    2023: (36_200, 11_700),
+    2024: (38_100, 12_100),
+    2025: (40_300, 12_500),
+    2026: (42_000, 12_900),
 }
 # Licheng: a small old-town district (shoes, garments, crafts), design-heavy. Applications grow
 # about 12%/yr from 2017 to 2021, short of the +15%/yr target in 002_48ad8efa68f5a009.txt, 二(二)2.
@@ -106,10 +108,11 @@ class RegionProfile:
 
 # County profiles (parameters, not seed figures): urban cores, the high-tech zone and university
 # town (闽侯) and 福清 file most; 罗源/闽清/永泰/平潭 little. Positional: share, invention_tilt,
-# design_tilt, university_factor. Gulou's share and tilt put its grants a little above 3,500 a year
-# and its firms with ≥ 3 grants near 150 (000_bba6a331b5d2d15d.txt, 三(二)2).
+# design_tilt, university_factor. Gulou's share and tilt put its grants a little above 3,500 a year,
+# its firms with ≥ 3 grants near 150 and its valid invention patents near, but short of, 95 per 10k
+# by mid-2025 (000_bba6a331b5d2d15d.txt, 三(二)2): the universities and institutes of the old town.
 PROFILES: dict[str, RegionProfile] = {
-    "350102": RegionProfile(0.140, 1.15, 0.9, 1.2, universities=3, institutes=4, public_bodies=30, agency_share=0.95,
+    "350102": RegionProfile(0.140, 1.9, 0.9, 1.2, universities=3, institutes=4, public_bodies=30, agency_share=0.95,
                             pct_factor=0.55, hightech_base=0.16),  # 鼓楼
     "350103": RegionProfile(0.045, 0.90, 1.2, 0.3, universities=1, institutes=1, public_bodies=15, agency_share=0.905,
                             pct_factor=0.6, hightech_base=0.10),  # 台江
@@ -156,11 +159,12 @@ APPLICANT_MIX = np.array(
 
 # Examination: grant probability and median months to a decision, by application year. Calibrated
 # so that grants in 2016–2020 come to about 84,377, 14,813 of them inventions (001_b5d4a5296c7b0b6a.txt,
-# 一(一)3); utility grant rates dip in 2021–2022 with the crackdown on abnormal filings.
+# 一(一)3); utility grant rates dip in 2021–2022 with the crackdown on abnormal filings, and invention
+# grant rates fall with stricter examination, so that about 4,000–5,000 inventions are granted a year.
 _YEARS = np.arange(FIRST_YEAR, HORIZON.year + 1)
 GRANT_RATE = np.stack(
     [
-        np.interp(_YEARS, [2010, 2013, 2017, 2020, 2026], [0.52, 0.43, 0.40, 0.46, 0.48]),
+        np.interp(_YEARS, [2010, 2013, 2017, 2018, 2021, 2026], [0.52, 0.43, 0.40, 0.38, 0.32, 0.34]),
         np.interp(_YEARS, [2010, 2016, 2020, 2021, 2022, 2023, 2026], [0.84, 0.81, 0.77, 0.70, 0.70, 0.76, 0.78]),
         np.interp(_YEARS, [2010, 2020, 2021, 2022, 2023, 2026], [0.82, 0.79, 0.76, 0.76, 0.80, 0.81]),
     ]
@@ -176,8 +180,9 @@ REFUSE_MONTHS = np.array([30.0, 9.0, 6.0])
 MIN_DAYS = np.array([200, 75, 60])
 WITHDRAWN_SHARE = np.array([0.40, 0.30, 0.35])  # of applications not granted: withdrawn rather than rejected
 # Yearly hazard of letting a granted patent lapse (unpaid annual fee), by patent and applicant type.
-# With these the records hold about 15,200 valid Fuzhou invention patents at end-2020, under the
+# With these the records hold about 14,800 valid Fuzhou invention patents at end-2020, under the
 # seed's 17,159 (001 表2 row 2); the rest are pre-2010 filings, which figures.py adds as a legacy stock.
+# From 2021 `_cull` adds the lapses that keep the stock on its path to 001's 23,000 (trajectories.py).
 LAPSE_HAZARD = np.array(
     [
         [0.085, 0.140, 0.090, 0.250, 0.090],
@@ -455,8 +460,13 @@ def _agency_pools(regions: list[_Region]) -> dict[str, tuple[np.ndarray, np.ndar
     return out
 
 
-def _generate(regions: list[_Region], cells: np.ndarray, as_of: date, seed_key: str) -> pd.DataFrame:
-    """Rows for `cells` (region index, year, month, type, count), in the state they are on `as_of`."""
+def _generate(
+    regions: list[_Region], cells: np.ndarray, as_of: date, seed_key: str, stock_path: StockPath | None = None
+) -> pd.DataFrame:
+    """Rows for `cells` (region index, year, month, type, count), in the state they are on `as_of`.
+
+    With `stock_path`, extra invention patents lapse so that the latent stock follows it (`_cull`).
+    """
     cells = cells[cells[:, 4] > 0]
     n_cells = cells[:, 4].astype(np.int64)
     region = np.repeat(cells[:, 0], n_cells).astype(np.int64)
@@ -578,6 +588,10 @@ def _generate(regions: list[_Region], cells: np.ndarray, as_of: date, seed_key: 
     lapse = app_date + np.round(anniversaries * 365.25).astype(int)
 
     high_value = granted & (ptype == 0) & (is_pct | is_abroad | (rng.random(n) < np.where(strategic[ipc], 0.55, 0.16)))
+    if stock_path is not None:
+        in_path = np.isin(region, np.flatnonzero([r.agency_group == stock_path.region for r in regions]))
+        eligible = granted & (ptype == 0) & in_path
+        lapse = _cull(stock_path, eligible, high_value, app_date, decided, lapse, _rng(seed_key, "cull"))
 
     # Application numbers: yyyy + type digit + 7-digit serial (rising with the filing date) + check digit.
     serial = np.zeros(n, dtype=np.int64)
@@ -638,6 +652,51 @@ def _generate(regions: list[_Region], cells: np.ndarray, as_of: date, seed_key: 
     return frame[list(record_columns())]
 
 
+@dataclass(frozen=True)
+class StockPath:
+    """Year-end stock of valid invention patents that the records of one city's counties should not exceed."""
+
+    region: str  # the city: its counties' records follow the path
+    by_year: Callable[[int], Mapping[int, int]]  # records' stock at the baseline year-end → target stock by year
+    base_year: int
+
+
+def _stock_at(eligible: np.ndarray, decided: np.ndarray, lapse: np.ndarray, year: int) -> int:
+    end = np.datetime64(f"{year}-12-31")
+    return int((eligible & (decided <= end) & (lapse > end)).sum())
+
+
+def _cull(
+    path: StockPath,
+    eligible: np.ndarray,
+    high_value: np.ndarray,
+    app_date: np.ndarray,
+    decided: np.ndarray,
+    lapse: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Lapse dates after extra lapses: each year after the baseline, the stock above the path lapses.
+
+    The story: from 2021 subsidies for filing and keeping patents end, and owners stop paying the
+    annual fees on low-value ones. Only patents granted before the year and not high-value are
+    dropped, each on its filing anniversary that year. Works on the latent history, so an earlier
+    `as_of` shows the same lapses.
+    """
+    lapse = lapse.copy()
+    target = path.by_year(_stock_at(eligible, decided, lapse, path.base_year))
+    app_day = (app_date - app_date.astype("datetime64[Y]")).astype(int)
+    for year in sorted(target):
+        excess = _stock_at(eligible, decided, lapse, year) - target[year]
+        if excess <= 0:
+            continue
+        start, end = np.datetime64(f"{year}-01-01"), np.datetime64(f"{year}-12-31")
+        candidates = np.flatnonzero(eligible & ~high_value & (decided < start) & (lapse > end))
+        chosen = rng.choice(candidates, size=min(excess, len(candidates)), replace=False)
+        anniversary = np.datetime64(f"{year}-01-01") + np.minimum(app_day[chosen], 364)
+        lapse[chosen] = anniversary
+    return lapse
+
+
 # --- public API -----------------------------------------------------------------------------
 def record_regions(catalogue: Catalogue) -> list[str]:
     """County-level regions with an IP office that reports patent counts (Fuzhou's 13 + Licheng)."""
@@ -690,8 +749,20 @@ def _cached_records(catalogue: Catalogue, as_of: date) -> pd.DataFrame:
         for i, region in enumerate(own, start=len(shared)):
             parts += _own_cells(i, region, years)
         cells = np.vstack(parts).astype(np.int64)
-        _CACHE[key] = _generate(regions, cells, as_of, "demo")
+        _CACHE[key] = _generate(regions, cells, as_of, "demo", _stock_path(catalogue))
     return _CACHE[key]
+
+
+def _stock_path(catalogue: Catalogue) -> StockPath:
+    """The path the city's valid invention stock follows toward its plan target (trajectories.REACH)."""
+    toward = trajectories.REACH["valid_invention_patents"]
+    base_year, _ = trajectories.baseline(catalogue, toward.target_code)
+    years = list(range(base_year + 1, HORIZON.year + 1))
+    return StockPath(
+        region=trajectories.plan_region(catalogue, toward.target_code),
+        by_year=lambda stock: trajectories.record_stock_path(catalogue, stock, years),
+        base_year=base_year,
+    )
 
 
 def patent_records_scaled(n_records: int, regions: Sequence[str], seed: int) -> pd.DataFrame:
