@@ -52,14 +52,10 @@ class SummaryIntake:
         return cls(known, centres, {sid for sid, _, _ in known.values()})
 
     def handle(
-        self, path: Path, centre_code: str | None, name: str, received_at: datetime, batch: Batch, archive: Path
+        self, data: bytes, centre_code: str | None, name: str, received_at: datetime, batch: Batch, archive: Path
     ) -> ReceiptData:
+        """One summary's bytes (read by intake, which refuses links and unreadable paths first)."""
         folder = f"{CENTRES_FOLDER}/{centre_code}" if centre_code else CENTRES_FOLDER
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problem = error("unreadable_path", f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在")
-            return self._receipt(None, name, "", received_at, "rejected", [problem], folder)
         sha = sha256_hex(data)
         if sha in self.known:
             sid, at, outcome = self.known[sha]
