@@ -15,7 +15,7 @@ from pathlib import Path
 
 PARENT_ENV = "IPWH_DBT_PARENT"  # the pid the launcher must still be the child of
 
-_LAUNCHER = '''#!{python}
+_LAUNCHER = """#!{python}
 # Written by orchestration/dbt_child.py: run dbt so that it dies with the process that started it.
 import ctypes, os, signal, sys
 if sys.platform.startswith("linux"):
@@ -25,7 +25,7 @@ if sys.platform.startswith("linux"):
     if expected and os.getppid() != int(expected):
         sys.exit(1)  # the parent died before the request took effect
 os.execv({dbt!r}, [{dbt!r}, *sys.argv[1:]])
-'''
+"""
 
 
 def mark_parent() -> None:
