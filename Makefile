@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint manifest lock clean help
+.PHONY: run test faults lint manifest lock clean help
 
 help:
 	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
 	@echo "make test  - install if needed, then run the whole test suite (lint, dbt, pytest)"
+	@echo "make faults - the full fault harness: SIGKILL/SIGTERM at every crash point, then the invariants (~20 min)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,11 @@ lint: $(STAMP)
 
 test: $(STAMP) manifest lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# The full fault harness (tests/faults/): `make test` runs its short form; this runs every crash point,
+# random-moment kills, and `ipwh run` killed during dbt, and prints the trials and invariant violations.
+faults: $(STAMP) manifest
+	IPWH_FAULTS_FULL=1 $(BIN)/python -m pytest tests/faults -p no:xdist -q -s
 
 lock: $(STAMP)
 	@{ echo "# Exact versions for every machine: pip install -c constraints.txt -e '.[dev]'"; \

@@ -44,6 +44,11 @@ class Tally:
     trials: dict[str, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
 
+    def report(self, title: str) -> str:
+        total = sum(self.trials.values())
+        lines = [f"{title}：{total} 次试验 {self.trials}；违反不变量 {len(self.violations)} 处"]
+        return "\n".join(lines + [f"  {v}" for v in self.violations])
+
     def add(self, area: str, found: list[str]) -> None:
         self.trials[area] = self.trials.get(area, 0) + 1
         self.violations += [f"{area}: {v}" for v in found]
@@ -171,7 +176,7 @@ def snapshot_opens(settings: Settings) -> list[str]:
             problems.append(f"snapshot does not open: {exc}")
     for parquet in sorted((settings.snapshot / "parquet").glob("*.parquet")):
         try:
-            duckdb.sql(f"select count(*) from '{parquet}'").fetchone()
+            duckdb.sql(f"select count(*) from '{parquet}'").fetchall()
         except duckdb.Error as exc:
             problems.append(f"snapshot file {parquet.name} unreadable: {exc}")
     return problems
