@@ -17,7 +17,6 @@ from orchestration.settings import Settings
 from sources.catalogue import Catalogue
 from sources.intake import pipeline
 from sources.intake.pipeline import inbox_files, ingest
-from sources.intake.receipt_rows import missing_receipts, restore_receipts
 from tests.form_files import CREATION_VALUES, blank_form, fill
 
 TODAY = date(2026, 11, 21)
@@ -181,6 +180,8 @@ def _receipts(settings: Settings) -> dict[str, bytes]:
 def test_receipts_written_after_the_commit_are_the_ones_derived_from_the_rows(
     settings, catalogue, good_form, other_department_form, tmp_path
 ):
+    from sources.intake.receipt_rows import missing_receipts, restore_receipts
+
     _three_departments(settings, good_form, other_department_form, catalogue, tmp_path)
     ingest(inbox_files(settings), settings, catalogue, actor="test")
     written = {k: v for k, v in _receipts(settings).items() if "dup-" not in k}
