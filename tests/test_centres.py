@@ -251,3 +251,20 @@ def test_annual_summaries_on_time_and_missing(warehouse: Path) -> None:
     assert (rows[2024]["due_on"], rows[2024]["on_time"], rows[2024]["is_missing"]) == (date(2025, 3, 31), False, False)
     assert rows[2025]["is_missing"] and rows[2025]["is_expected"]
     assert not rows[2026]["is_expected"] and not rows[2026]["is_missing"]
+
+
+def test_summary_receipts_lost_to_a_crash_are_written_again_byte_for_byte(
+    settings: Settings, catalogue: Catalogue
+) -> None:
+    import_registry(registry_rows_text([centre("FZ-01", "2023-05-10")]), "r.csv", settings, catalogue)
+    drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    drop(settings, "FZ-01", "工作总结.pdf", PDF + b"  ")  # a warning on its receipt
+    drop(settings, "NOPE", "2024年度工作总结.pdf", PDF + b" ")  # rejected
+    ingest(inbox_files(settings), settings, catalogue)
+    written = {p: p.read_bytes() for p in (settings.receipts / "centres").rglob("*.txt")}
+    assert len(written) == 3
+    for path in (settings.receipts / "centres").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    assert ingest([], settings, catalogue) == []  # the next intake, whatever it brings
+    assert {p: p.read_bytes() for p in (settings.receipts / "centres").rglob("*.txt")} == written

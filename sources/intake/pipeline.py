@@ -31,6 +31,7 @@ from orchestration.faults import fault_point
 from orchestration.settings import TIMEZONE, Settings, local_now
 from orchestration.warehouse import writer
 from sources.catalogue import Catalogue, load
+from sources.centres.summaries import restore_summary_receipts
 from sources.intake import temporaries
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
 from sources.intake.problems import Problem, error
@@ -123,6 +124,7 @@ def ingest(
         temporaries.sweep(settings.archive, temporaries.INCOMING)
         batch = Batch.load(con)
         restore_receipts(con, settings.receipts, catalogue)  # a crash after an earlier commit
+        restore_summary_receipts(con, settings.receipts, settings.archive, catalogue)
         summaries = None
         for item in items:
             try:
@@ -136,7 +138,9 @@ def ingest(
                     if isinstance(data, ReceiptData):
                         done.append((item, Outcome(item.path, data, None, None)))
                         continue
-                    receipt = summaries.handle(data, centre_code, name, at, batch, settings.archive)
+                    receipt = summaries.handle(
+                        data, centre_code, name, at, batch, settings.archive, inbox_file=item.remove_after
+                    )
                     done.append((item, Outcome(item.path, receipt, None, None)))
                 else:
                     done.append((item, _one(item, batch, con, settings, catalogue, actor)))
