@@ -160,7 +160,9 @@ def test_summaries_are_archived_recorded_and_receipted(settings: Settings, catal
         ).fetchall()
     assert [r for r in got if r[2] == "accepted"] == [("FZ-01", 2024, "accepted"), ("FZ-01", 2025, "accepted")]
     assert len(got) == 6 and not any(settings.inbox.rglob("*.pdf"))
-    drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    resent = drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    later = resent.stat().st_mtime + 60  # a resend, not the same drop left behind by a crash
+    os.utime(resent, (later, later))
     (again,) = ingest(inbox_files(settings), settings, catalogue)
     assert again.status == "duplicate"
 
