@@ -22,7 +22,7 @@ INTAKE_TRIALS = ["intake_before_commit", "intake_after_commit", "intake_mid_rece
 if FULL:
     INTAKE_TRIALS += [f"intake_mid_receipts:{n}" for n in (1, 2, 4, 5, 6, 7, 8, 9)]
     INTAKE_TRIALS += [f"random:{delay}" for delay in harness.random_delays(10, 0.5, 4.0)]
-RETURNS_POINTS = ["returns_mid_write:2"] + (["returns_mid_write:1", "returns_mid_write:4"] if FULL else [])
+RETURNS_POINTS = ["returns_mid_write:2"] + (["returns_mid_write:1", "returns_mid_write:3"] if FULL else [])
 SNAPSHOT_POINTS = ["snapshot_mid_publish:3"] + (["snapshot_mid_publish:1", "snapshot_mid_publish:20"] if FULL else [])
 
 
