@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock lint manifest print-tools lock clean help
+.PHONY: run test test-clock faults lint manifest print-tools lock clean help
 
 help:
 	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
 	@echo "make test  - install if needed, then run the whole test suite (lint, dbt, pytest)"
+	@echo "make faults - the full fault harness: SIGKILL/SIGTERM at every crash point, then the invariants (about 40 min on 2 busy cores)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +66,11 @@ test-clock: $(STAMP)
 	  faketime -f "@$$day 10:00:00" \
 	    $(BIN)/python -m pytest -n 2 --dist loadfile -q -p no:cacheprovider $(CLOCK_TESTS) || exit 1; \
 	done
+
+# The full fault harness (tests/faults/): `make test` runs its short form; this runs every crash point,
+# random-moment kills, and `ipwh run` killed during dbt, and prints the trials and invariant violations.
+faults: $(STAMP) manifest
+	IPWH_FAULTS_FULL=1 $(BIN)/python -m pytest tests/faults -p no:xdist -q -s
 
 lock: $(STAMP)
 	@{ echo "# Exact versions for every machine: pip install -c constraints.txt -e '.[dev]'"; \

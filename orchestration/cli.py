@@ -38,7 +38,8 @@ tasks_commands.register(app)
 def run() -> None:
     """载入目录并构建仓库，再生成最近一个已结束报告期的上报报表（Dagster 进程内运行，无需服务）。
 
-    退出码：0 全部完成；3 仓库已构建，但有上报报表被质量闸门拦下（数据问题，见提示）；1 运行出错。
+    退出码：0 全部完成；3 仓库已构建，但有上报报表被质量闸门拦下（数据问题，见提示）；1 运行出错；
+    130 收到中断（Ctrl-C）或终止信号（SIGTERM）而停止。
     示例：ipwh run
     """
     settings = Settings.from_env()
@@ -51,9 +52,19 @@ def run() -> None:
     out.print(f"仓库：{settings.warehouse}")
     out.print(settings.as_of_note())
     out.print("正在构建（经 Dagster 进程内运行：收件箱 → 目录 → 模型 → 检查 → 快照 → 上报报表）…")
-    from orchestration.runner import EXIT_ERROR, EXIT_REFUSED, run_all
+    from orchestration.runner import EXIT_ERROR, EXIT_REFUSED, EXIT_STOPPED, run_all
 
-    outcome = run_all(settings, echo=lambda line: out.print(line, markup=False))
+    stopped = (
+        "[yellow]运行已停止[/yellow]（收到中断或终止信号）：进行中的步骤已中止，仓库已释放；再次运行 ipwh run 即可。"
+    )
+    try:
+        outcome = run_all(settings, echo=lambda line: out.print(line, markup=False))
+    except KeyboardInterrupt:
+        err.print(stopped, markup=True)
+        raise typer.Exit(EXIT_STOPPED) from None
+    if outcome.interrupted:
+        err.print(stopped, markup=True)
+        raise typer.Exit(EXIT_STOPPED)
     build = outcome.build
     passed = sum(c.passed for c in build.checks)
     out.print(f"构建：已物化资产 {len(build.materialized)} 个；通过检查 {passed} 项；用时 {build.seconds:.0f} 秒。")

@@ -20,6 +20,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.dbt_child import launcher, mark_parent
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.warehouse import WarehouseUnavailable, is_lock_error, wait_for_writer
 
@@ -52,7 +53,10 @@ def dbt_executable() -> str:
 
 
 def dbt_resource(settings: Settings | None = None) -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(settings), dbt_executable=dbt_executable())
+    """dbt through a launcher that makes it die with the process that started it (orchestration/dbt_child.py)."""
+    settings = settings or Settings.from_env()
+    executable = launcher(settings.home / "dbt" / "bin", dbt_executable())
+    return DbtCliResource(project_dir=dbt_project(settings), dbt_executable=executable)
 
 
 def prepare_manifest(settings: Settings | None = None) -> Path:
@@ -60,6 +64,7 @@ def prepare_manifest(settings: Settings | None = None) -> Path:
     settings = settings or Settings.from_env()
     project = dbt_project(settings)
     settings.dbt_target.mkdir(parents=True, exist_ok=True)
+    mark_parent()
     invocation = dbt_resource(settings).cli(["parse", "--quiet"], target_path=settings.dbt_target, raise_on_error=False)
     for _ in invocation.stream_raw_events():  # consumed quietly: parse has nothing to report when it works
         pass
@@ -129,6 +134,7 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     # Seeds are the catalogue: rebuilt whole each time, so a catalogue that gains a column loads
     # into an existing warehouse. No model is incremental, so nothing else is affected.
     args = ["build", "--full-refresh", *dbt_vars(settings)]
+    mark_parent()
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():

@@ -1,35 +1,14 @@
-"""Failed runs, recorded for people: `<IPWH_HOME>/alerts/failures.log`, one readable block per failure."""
+"""Failed runs, recorded for people: `<IPWH_HOME>/alerts/failures.log` (written by orchestration/failure_log.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-
 from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
+from orchestration.failure_log import FAILURE_LOG, FailureRecord, record_failure
 from orchestration.settings import Settings, local_now
 from orchestration.warehouse import is_lock_error
 
-FAILURE_LOG = "failures.log"
-
-
-@dataclass(frozen=True)
-class FailureRecord:
-    at: datetime
-    job: str
-    run_id: str
-    steps: list[str]
-    reason: str
-
-    def render(self) -> str:
-        steps = "、".join(self.steps) or "（运行未开始执行步骤）"
-        return (
-            f"[{self.at:%Y-%m-%d %H:%M:%S}] 作业 {self.job} 运行失败\n"
-            f"  运行编号：{self.run_id}\n"
-            f"  失败步骤：{steps}\n"
-            f"  原因：{self.reason}\n"
-        )
+__all__ = ["FAILURE_LOG", "explain", "failure_record", "record_run_failures"]
 
 
 def explain(message: str) -> str:
@@ -49,14 +28,6 @@ def explain(message: str) -> str:
 def _short(text: str, limit: int = 400) -> str:
     one_line = " ".join(text.split())
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
-
-
-def record_failure(record: FailureRecord, settings: Settings) -> Path:
-    settings.alerts.mkdir(parents=True, exist_ok=True)
-    path = settings.alerts / FAILURE_LOG
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(record.render() + "\n")
-    return path
 
 
 def failure_record(context: RunFailureSensorContext) -> FailureRecord:

@@ -49,10 +49,10 @@ class IntakeConfig(Config):
 
 def is_settled(path: Path, now: float | None = None) -> bool:
     try:
-        stat = path.stat()
+        info = path.lstat()  # a link's own times: what it points at is never looked at
     except OSError:
         return False
-    return (now or time.time()) - max(stat.st_mtime, stat.st_ctime) >= SETTLE_SECONDS
+    return (now or time.time()) - max(info.st_mtime, info.st_ctime) >= SETTLE_SECONDS
 
 
 def external_raw_specs() -> list[AssetSpec]:
@@ -82,7 +82,7 @@ def intake_inbox(context: AssetExecutionContext, config: IntakeConfig) -> Iterat
     now = time.time()
     items: dict[Path, Incoming] = {}
     for path in requested:
-        if path.is_file():
+        if path.is_symlink() or path.exists():
             items[path] = Incoming(path, inbox_department(path, settings), remove_after=True)
         else:
             context.log.info(f"{path.name} 已不在收件箱（此前已处理）。")

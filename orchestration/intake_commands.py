@@ -11,7 +11,7 @@ from rich.table import Table
 
 from orchestration.console import UsageError, err, friendly, out
 from orchestration.settings import Settings, local_now
-from orchestration.warehouse import WarehouseUnavailable, query, writer
+from orchestration.warehouse import WarehouseUnavailable, query, read_only, writer
 
 # Latest status of each submission. Events of one instant are ordered by their place in the life cycle.
 STATUS_SQL = """
@@ -250,8 +250,31 @@ def receipt(submission_id: Annotated[str, typer.Argument(help="回执编号，�
         raise UsageError(f"回执编号只含字母和数字：{submission_id!r}")
     matches = sorted(settings.receipts.glob(f"*/{submission_id}.txt"))
     if not matches:
-        raise UsageError(f"找不到回执 {submission_id}（回执目录：{settings.receipts}）")
+        restored = _restore_receipt(settings, submission_id)
+        if restored is None:
+            raise UsageError(f"找不到回执 {submission_id}（回执目录：{settings.receipts}；仓库中也没有这个回执编号）")
+        matches = [restored]
     out.print(escape(matches[0].read_text(encoding="utf-8")))
+
+
+def _restore_receipt(settings: Settings, submission_id: str) -> Path | None:
+    """A committed submission's receipt that is not on disk (e.g. lost to a crash), written again from its rows."""
+    import duckdb
+
+    from sources.catalogue import load
+    from sources.intake.receipt_rows import receipt_from_rows
+    from sources.intake.receipts import receipt_folder, write_receipt
+
+    if not settings.warehouse.exists():
+        return None
+    with read_only(settings.warehouse) as con:
+        try:
+            found = receipt_from_rows(con, load(), submission_id)
+        except duckdb.CatalogException:
+            return None  # no raw tables yet
+    if found is None:
+        return None
+    return write_receipt(found, receipt_folder(settings.receipts, found.department_code))
 
 
 @friendly

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ from orchestration.settings import Settings, local_now
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REFUSED = 3  # the warehouse built, but the gate refused a return: a data problem to act on
+EXIT_STOPPED = 130  # stopped by SIGINT/SIGTERM: the step in progress was interrupted, nothing after it ran
 
 STEP_LABELS = {
     "intake_inbox": "接收收件箱",
@@ -76,6 +79,11 @@ class RunSummary:
         return [c for c in self.checks if not c.passed and c.blocking and c.severity == "ERROR"]
 
     @property
+    def interrupted(self) -> bool:
+        """Stopped by SIGINT/SIGTERM (Dagster interrupts the step; dagster-dbt stops dbt)."""
+        return any("DagsterExecutionInterruptedError" in e for e in self.errors)
+
+    @property
     def refused(self) -> bool:
         """Failed only because blocking checks failed (data problems), not because something broke."""
         return not self.success and bool(self.blockers) and all(_is_check_failure(e) for e in self.errors)
@@ -88,7 +96,13 @@ class Outcome:
     not_defined: list[str] = field(default_factory=list)  # period types without returns assets yet
 
     @property
+    def interrupted(self) -> bool:
+        return self.build.interrupted or any(r.interrupted for r in self.returns)
+
+    @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_STOPPED
         if not self.build.success and not self.build.refused:
             return EXIT_ERROR
         if any(not r.success and not r.refused for r in self.returns):
@@ -273,8 +287,32 @@ def _check_result(evaluation: Any) -> CheckResult:
     )
 
 
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM stops a run the way Ctrl-C does: KeyboardInterrupt outside Dagster, an interrupted step
+    inside it (Dagster maps both signals while a job executes). Connections close as the stack unwinds,
+    and dbt, which dies with this process (orchestration/dbt_child.py), releases the warehouse."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_all(settings: Settings, echo: Echo = print, defs: Any = None) -> Outcome:
-    """build_warehouse, then the returns of the latest ended period of each type."""
+    """build_warehouse, then the returns of the latest ended period of each type; a signal stops it all."""
+    with stop_on_signals():
+        return _run_all(settings, echo, defs)
+
+
+def _run_all(settings: Settings, echo: Echo, defs: Any) -> Outcome:
     from orchestration.names import MAIN_JOB, RETURNS_JOBS
     from orchestration.partitions import latest_ended_partition, period_of_partition
 
@@ -286,7 +324,7 @@ def run_all(settings: Settings, echo: Echo = print, defs: Any = None) -> Outcome
     echo(f"作业 {MAIN_JOB}：")
     build = execute(MAIN_JOB, settings, echo, defs=defs)
     outcome = Outcome(build=build)
-    if not build.success and not build.refused:
+    if build.interrupted or (not build.success and not build.refused):
         return outcome
     defined = {job.name for job in defs.resolve_all_job_defs()}
     for period_type, job_name in RETURNS_JOBS.items():
@@ -299,6 +337,8 @@ def run_all(settings: Settings, echo: Echo = print, defs: Any = None) -> Outcome
         period = period_of_partition(period_type, key)
         echo(f"作业 {job_name}（{period.label}，分区 {key}）：")
         outcome.returns.append(execute(job_name, settings, echo, partition=key, defs=defs))
+        if outcome.returns[-1].interrupted:
+            break
     return outcome
 
 

@@ -10,6 +10,8 @@ file waiting in the inbox for ever.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,11 +36,22 @@ FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read without following a link (a link's own entry is refused by intake)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def entry_key(path: Path) -> tuple[str, float]:
+    """(run key hash, drop time) of an inbox entry; a link or other non-regular entry is never opened:
+    it is keyed by its path and time, and intake refuses it with a receipt."""
+    info = path.lstat()
+    dropped = max(info.st_mtime, info.st_ctime)
+    if stat.S_ISREG(info.st_mode):
+        return file_sha256(path), dropped
+    return hashlib.sha256(f"entry:{path}@{dropped}".encode()).hexdigest(), dropped
 
 
 def run_request(path: Path, sha: str, run_key: str, department: str | None) -> RunRequest:
@@ -68,8 +81,7 @@ def inbox_sensor(context: SensorEvaluationContext) -> Iterator[RunRequest | Skip
             unsettled += 1
             continue
         try:
-            sha = file_sha256(item.path)
-            dropped = max(item.path.stat().st_mtime, item.path.stat().st_ctime)
+            sha, dropped = entry_key(item.path)
         except OSError:
             continue  # taken away meanwhile
         waiting.append((item.path, sha, item.inbox_department, dropped))

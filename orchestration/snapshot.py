@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import fault_point
 from orchestration.settings import Settings, local_now
 from orchestration.warehouse import WarehouseUnavailable
 
@@ -75,6 +76,7 @@ def publish_snapshot(
             con.execute(f"copy {qualified} to {_sql_text(temp_file)} (format parquet, compression zstd)")
             os.replace(temp_file, parquet / file_name)
             written.add(file_name)
+            fault_point("snapshot_mid_publish")
         con.execute("create schema meta")
         con.execute(
             "create table meta.snapshot as select ? as published_at, ? as run_id, ? as source_warehouse, ? as tables",

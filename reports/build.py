@@ -2,17 +2,21 @@
 
 Outbox layout: <outbox>/<period>/v<N>/<return_code>_<period>.xlsx, manifest.json beside them, and for
 a correction (N > 1) change_list.csv against the submitted version N−1. A submitted version's folder
-is never written again; rebuilding a version not yet submitted replaces its files (same inputs give
-the same bytes). Every file goes to a temporary name first and is renamed into place.
+is never written again; rebuilding a version not yet submitted replaces it (same inputs give the
+same bytes). A version is written whole into a hidden folder beside it and swapped in at once, so
+the files and the manifest of a version always agree.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -22,6 +26,7 @@ from typing import Any
 import duckdb
 
 from expectations.gate import GateDecision, GateIssue, gate_decision
+from orchestration.faults import fault_point
 from reports import registry
 from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
 from reports.spec import ReturnDefinition, load_conventions, load_definitions
@@ -445,18 +450,70 @@ def _write(
     previous: dict[str, Any] | None,
     submitted: int | None,
 ) -> None:
+    """Write the version into a hidden folder beside it, then swap that folder in whole: the outbox
+    never holds a version whose manifest disagrees with its files, whenever the process stops."""
     folder = outcome.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    keep = {b.file_name for b in outcome.built} | {MANIFEST, CHANGE_LIST}
-    for stale in folder.glob("*.xlsx"):
-        if stale.name not in keep:
-            stale.unlink()  # a draft's file for a return no longer built (never a submitted version's)
-    for built in outcome.built:
-        write_bytes_atomic(folder / built.file_name, built.data)
-    if previous is not None:
-        write_bytes_atomic(folder / CHANGE_LIST, change_list_csv(outcome.changes))
-    manifest = _manifest(con, outcome, decision, previous, submitted)
-    write_bytes_atomic(folder / MANIFEST, manifest)
+    recover_versions(folder.parent)
+    staging = folder.parent / f".{folder.name}{_STAGING}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        for built in outcome.built:
+            write_bytes_atomic(staging / built.file_name, built.data)
+            fault_point("returns_mid_write")
+        if previous is not None:
+            write_bytes_atomic(staging / CHANGE_LIST, change_list_csv(outcome.changes))
+        write_bytes_atomic(staging / MANIFEST, _manifest(con, outcome, decision, previous, submitted))
+        _swap_in(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+_STAGING = ".building-"  # .v<N>.building-<pid>: a version being written
+_REPLACED = ".replaced-"  # .v<N>.replaced-<pid>: the draft a rebuild replaces, until the new one is in
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Make `staging` the version folder; a draft already there (never a submitted version) is replaced."""
+    if not folder.exists():
+        os.rename(staging, folder)
+        return
+    if _exchange(staging, folder):  # one atomic step: the folder is the old version or the new one
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    replaced = folder.parent / f".{folder.name}{_REPLACED}{os.getpid()}"
+    os.rename(folder, replaced)  # a crash between these two renames is undone by recover_versions
+    os.rename(staging, folder)
+    shutil.rmtree(replaced, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def recover_versions(period_folder: Path) -> None:
+    """Undo what a build stopped midway left: a half-written version is dropped; a draft moved aside
+    for its replacement comes back when the replacement never arrived."""
+    if not period_folder.is_dir():
+        return
+    for path in period_folder.iterdir():
+        if not path.name.startswith("."):
+            continue
+        if _STAGING in path.name:
+            shutil.rmtree(path, ignore_errors=True)
+        elif _REPLACED in path.name:
+            version = period_folder / path.name[1:].split(_REPLACED)[0]
+            if version.exists():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.rename(path, version)
 
 
 def _manifest(

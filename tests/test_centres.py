@@ -160,7 +160,9 @@ def test_summaries_are_archived_recorded_and_receipted(settings: Settings, catal
         ).fetchall()
     assert [r for r in got if r[2] == "accepted"] == [("FZ-01", 2024, "accepted"), ("FZ-01", 2025, "accepted")]
     assert len(got) == 6 and not any(settings.inbox.rglob("*.pdf"))
-    drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    resent = drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    later = resent.stat().st_mtime + 60  # a resend, not the same drop left behind by a crash
+    os.utime(resent, (later, later))
     (again,) = ingest(inbox_files(settings), settings, catalogue)
     assert again.status == "duplicate"
 
@@ -263,3 +265,20 @@ def test_annual_summaries_on_time_and_missing(warehouse: Path) -> None:
     assert (rows[2024]["due_on"], rows[2024]["on_time"], rows[2024]["is_missing"]) == (date(2025, 3, 31), False, False)
     assert rows[2025]["is_missing"] and rows[2025]["is_expected"]
     assert not rows[2026]["is_expected"] and not rows[2026]["is_missing"]
+
+
+def test_summary_receipts_lost_to_a_crash_are_written_again_byte_for_byte(
+    settings: Settings, catalogue: Catalogue
+) -> None:
+    import_registry(registry_rows_text([centre("FZ-01", "2023-05-10")]), "r.csv", settings, catalogue)
+    drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    drop(settings, "FZ-01", "工作总结.pdf", PDF + b"  ")  # a warning on its receipt
+    drop(settings, "NOPE", "2024年度工作总结.pdf", PDF + b" ")  # rejected
+    ingest(inbox_files(settings), settings, catalogue)
+    written = {p: p.read_bytes() for p in (settings.receipts / "centres").rglob("*.txt")}
+    assert len(written) == 3
+    for path in (settings.receipts / "centres").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    assert ingest([], settings, catalogue) == []  # the next intake, whatever it brings
+    assert {p: p.read_bytes() for p in (settings.receipts / "centres").rglob("*.txt")} == written

@@ -421,3 +421,29 @@ def test_printed_trace_sheets_never_print_text_over_text(built, tmp_path: Path) 
         assert traced, code
         for i in traced:
             assert not overlapping_words(words[i]), (code, i + 1, overlapping_words(words[i])[:3])
+
+
+def test_a_rebuild_stopped_before_its_manifest_leaves_the_previous_version_whole(
+    built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports import build as build_module
+
+    outbox = tmp_path / "outbox"
+    period = Period.parse("2026-10")
+    real_render = build_module.render
+
+    def stop_before_manifest(*_args: object) -> bytes:
+        raise KeyboardInterrupt  # the process dies between the returns and their manifest
+
+    with duckdb.connect(str(built["warehouse"])) as con:
+        first = build_period(con, outbox, period)
+        before = {p.name: p.read_bytes() for p in first.folder.iterdir()}
+        monkeypatch.setattr(build_module, "render", lambda ri: real_render(ri) + b"changed")  # new figures
+        monkeypatch.setattr(build_module, "_manifest", stop_before_manifest)
+        with pytest.raises(KeyboardInterrupt):
+            build_period(con, outbox, period)
+    assert {p.name: p.read_bytes() for p in first.folder.iterdir()} == before
+    manifest = json.loads((first.folder / "manifest.json").read_bytes())
+    for entry in manifest["returns"]:
+        assert hashlib.sha256((first.folder / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+    assert [p.name for p in first.folder.parent.iterdir()] == ["v1"]

@@ -22,7 +22,7 @@ from sources.catalogue import Catalogue
 from sources.centres.registry import Centre, registered_centres
 from sources.intake.archive import archive_bytes, sha256_hex
 from sources.intake.problems import Problem, error, warning
-from sources.intake.receipts import ReceiptData
+from sources.intake.receipts import ReceiptData, write_receipt
 from sources.intake.store import Batch, locking_period, period_locked_problem
 from sources.periods import Period
 
@@ -37,7 +37,7 @@ _KIND_SUFFIX = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx"}
 class SummaryIntake:
     """What is already recorded (loaded once per batch) plus the centres of the registry."""
 
-    known: dict[str, tuple[str, datetime, str]]  # sha -> (summary id, received at, outcome)
+    known: dict[str, tuple[str, datetime, str, str, str]]  # sha -> (id, received at, outcome, file name, folder)
     centres: dict[str, Centre]
     ids: set[str] = field(default_factory=set)
 
@@ -45,86 +45,48 @@ class SummaryIntake:
     def load(cls, con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> SummaryIntake:
         centres = registered_centres(con, catalogue)  # also creates the raw tables
         known = {
-            sha: (sid, at, outcome)
-            for sha, sid, at, outcome in con.execute(
-                "select sha256, summary_id, received_at, outcome from raw.centre_summaries"
+            sha: (sid, at, outcome, name, folder)
+            for sha, sid, at, outcome, name, folder in con.execute(
+                "select sha256, summary_id, received_at, outcome, file_name, inbox_folder from raw.centre_summaries "
+                "order by received_at, summary_id"
             ).fetchall()
         }
-        return cls(known, centres, {sid for sid, _, _ in known.values()})
+        return cls(known, centres, {row[0] for row in known.values()})
 
     def handle(
-        self, path: Path, centre_code: str | None, name: str, received_at: datetime, batch: Batch, archive: Path
+        self,
+        data: bytes,
+        centre_code: str | None,
+        name: str,
+        received_at: datetime,
+        batch: Batch,
+        archive: Path,
+        inbox_file: bool = True,
     ) -> ReceiptData:
+        """One summary's bytes (read by intake, which refuses links and unreadable paths first);
+        `inbox_file`: it came from the inbox and leaves it once recorded."""
         folder = f"{CENTRES_FOLDER}/{centre_code}" if centre_code else CENTRES_FOLDER
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problem = error("unreadable_path", f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在")
-            return self._receipt(None, name, "", received_at, "rejected", [problem], folder)
         sha = sha256_hex(data)
         if sha in self.known:
-            sid, at, outcome = self.known[sha]
+            sid, at, outcome, known_name, known_folder = self.known[sha]
+            if (known_name, known_folder, at) == (name, folder, received_at) and inbox_file:
+                # Recorded by an intake that stopped before it could remove the file: the original receipt.
+                centre = self.centres.get(centre_code or "")
+                problems, year = assess(data, file_kind(data), centre_code, centre, name, received_at)
+                return summary_receipt(sid, name, sha, received_at, outcome, problems, folder, centre, year)
             receipt = self._receipt(None, name, sha, received_at, "duplicate", [], folder)
             receipt.duplicate_of, receipt.duplicate_received_at, receipt.duplicate_outcome = sid, at, outcome
             return receipt
         kind = file_kind(data)
         archive_path = archive_bytes(data, sha, "zip" if kind in ("docx", "xlsx") else kind, archive)
         sid = self._new_id(received_at, sha)
-        problems: list[Problem] = []
         centre = self.centres.get(centre_code or "")
-        year: int | None = None
-        if not data:
-            problems.append(error("empty_file", "文件为空（0 字节）", "请重新导出后报送"))
-        elif len(data) > MAX_BYTES:
-            problems.append(error("too_large", "文件超过 50 MB", "请压缩图片或拆分附件后报送"))
-        elif kind not in _KIND_SUFFIX:
-            problems.append(
-                error(
-                    "not_a_document", "文件不是 PDF、Word（.docx）或 Excel（.xlsx）文档", "请以 PDF 或 .docx 报送总结"
-                )
-            )
-        if centre_code is None:
-            problems.append(
-                error(
-                    "unknown_centre",
-                    "文件直接放在 inbox/centres/ 下，无法确定是哪个中心的总结",
-                    "请放入 inbox/centres/<中心编码>/（中心编码见 ipwh centres list）",
-                )
-            )
-        elif centre is None:
-            problems.append(
-                error(
-                    "unknown_centre",
-                    f"中心编码 {centre_code} 不在产业知识产权协同保护与运营中心名册中",
-                    "请核对收件夹名称是否为名册中的中心编码（ipwh centres list）；新认定的中心请先登记",
-                    found=centre_code,
-                )
-            )
-        else:
-            match = _YEAR.search(name)
-            year = int(match.group(1)) if match else received_at.year - 1
-            if not match:
-                problems.append(
-                    warning(
-                        "year_assumed",
-                        f"文件名中没有年度，按上一年度（{year}年度）登记",
-                        "建议文件名写明年度，如“2025年度工作总结.pdf”",
-                    )
-                )
-            if year < centre.designated_on.year or year > received_at.year:
-                problems.append(
-                    error(
-                        "bad_year",
-                        f"总结年度 {year} 不在中心认定（{centre.designated_on.year}年）至今的范围内",
-                        "请核对文件名中的年度",
-                        found=str(year),
-                    )
-                )
-            else:
-                summary_year = Period.of("year", year)
-                locking = locking_period(summary_year, batch.locked_periods)
-                if locking is not None:  # the year's 榕知监7表 has gone upward: it must not be contradicted
-                    problems.append(period_locked_problem(summary_year, locking))
+        problems, year = assess(data, kind, centre_code, centre, name, received_at)
+        if year is not None and not any(p.severity == "error" for p in problems):
+            summary_year = Period.of("year", year)
+            locking = locking_period(summary_year, batch.locked_periods)
+            if locking is not None:  # the year's 榕知监7表 has gone upward: it must not be contradicted
+                problems.append(period_locked_problem(summary_year, locking))
         accepted = not any(p.severity == "error" for p in problems)
         outcome = "accepted" if accepted else "rejected"
         batch.centre_summaries.append(
@@ -143,13 +105,8 @@ class SummaryIntake:
                 "is_sample": bool(centre and centre.is_sample),
             }
         )
-        self.known[sha] = (sid, received_at, outcome)
-        receipt = self._receipt(sid, name, sha, received_at, outcome, problems, folder)
-        receipt.form_label = f"年度工作总结（{year}年度）" if year else "年度工作总结"
-        receipt.department_label = f"{centre.name}（{centre.code}）" if centre else None
-        receipt.is_sample = bool(centre and centre.is_sample)
-        receipt.version = 1 if accepted else None
-        return receipt
+        self.known[sha] = (sid, received_at, outcome, name, folder)
+        return summary_receipt(sid, name, sha, received_at, outcome, problems, folder, centre, year)
 
     def _receipt(
         self,
@@ -171,6 +128,103 @@ class SummaryIntake:
             candidate = f"{base}r{n}"
         self.ids.add(candidate)
         return candidate
+
+
+def assess(
+    data: bytes, kind: str, centre_code: str | None, centre: Centre | None, name: str, received_at: datetime
+) -> tuple[list[Problem], int | None]:
+    """What is wrong with a summary, and its year: a function of the bytes, the folder and the registry."""
+    problems: list[Problem] = []
+    year: int | None = None
+    if not data:
+        problems.append(error("empty_file", "文件为空（0 字节）", "请重新导出后报送"))
+    elif len(data) > MAX_BYTES:
+        problems.append(error("too_large", "文件超过 50 MB", "请压缩图片或拆分附件后报送"))
+    elif kind not in _KIND_SUFFIX:
+        problems.append(
+            error("not_a_document", "文件不是 PDF、Word（.docx）或 Excel（.xlsx）文档", "请以 PDF 或 .docx 报送总结")
+        )
+    if centre_code is None:
+        problems.append(
+            error(
+                "unknown_centre",
+                "文件直接放在 inbox/centres/ 下，无法确定是哪个中心的总结",
+                "请放入 inbox/centres/<中心编码>/（中心编码见 ipwh centres list）",
+            )
+        )
+    elif centre is None:
+        problems.append(
+            error(
+                "unknown_centre",
+                f"中心编码 {centre_code} 不在产业知识产权协同保护与运营中心名册中",
+                "请核对收件夹名称是否为名册中的中心编码（ipwh centres list）；新认定的中心请先登记",
+                found=centre_code,
+            )
+        )
+    else:
+        match = _YEAR.search(name)
+        year = int(match.group(1)) if match else received_at.year - 1
+        if not match:
+            problems.append(
+                warning(
+                    "year_assumed",
+                    f"文件名中没有年度，按上一年度（{year}年度）登记",
+                    "建议文件名写明年度，如“2025年度工作总结.pdf”",
+                )
+            )
+        if year < centre.designated_on.year or year > received_at.year:
+            problems.append(
+                error(
+                    "bad_year",
+                    f"总结年度 {year} 不在中心认定（{centre.designated_on.year}年）至今的范围内",
+                    "请核对文件名中的年度",
+                    found=str(year),
+                )
+            )
+    return problems, year
+
+
+def summary_receipt(
+    sid: str,
+    name: str,
+    sha: str,
+    received_at: datetime,
+    outcome: str,
+    problems: list[Problem],
+    folder: str,
+    centre: Centre | None,
+    year: int | None,
+) -> ReceiptData:
+    receipt = ReceiptData(sid, name, sha, received_at, outcome, problems, department_code=folder, title=RECEIPT_TITLE)
+    receipt.form_label = f"年度工作总结（{year}年度）" if year else "年度工作总结"
+    receipt.department_label = f"{centre.name}（{centre.code}）" if centre else None
+    receipt.is_sample = bool(centre and centre.is_sample)
+    receipt.version = 1 if outcome == "accepted" else None
+    return receipt
+
+
+def restore_summary_receipts(
+    con: duckdb.DuckDBPyConnection, receipts: Path, archive: Path, catalogue: Catalogue
+) -> list[Path]:
+    """Write every missing receipt of a recorded summary again, from its row and its archived bytes."""
+    rows = con.execute(
+        "select summary_id, file_name, sha256, received_at, outcome, inbox_folder, archive_path "
+        "from raw.centre_summaries order by received_at, summary_id"
+    ).fetchall()
+    missing = [r for r in rows if not (receipts / r[5] / f"{r[0]}.txt").exists()]
+    if not missing:
+        return []
+    centres = registered_centres(con, catalogue)
+    written = []
+    for sid, name, sha, received_at, outcome, folder, archive_path in missing:
+        stored = archive / archive_path
+        data = stored.read_bytes() if stored.exists() else b""
+        centre_code = folder.split("/", 1)[1] if "/" in folder else None
+        centre = centres.get(centre_code or "")
+        problems, year = assess(data, file_kind(data), centre_code, centre, name, received_at)
+        receipt = summary_receipt(sid, name, sha, received_at, outcome, problems, folder, centre, year)
+        written.append(write_receipt(receipt, receipts / folder))
+    return written
 
 
 def file_kind(data: bytes) -> str:

@@ -9,6 +9,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from sources.intake import temporaries
+
 _SUFFIX = {"zip": ".xlsx", "text": ".csv", "parquet": ".parquet"}
 _MAX_NAME = 120
 
@@ -28,7 +30,7 @@ def archive_bytes(data: bytes, sha256: str, kind: str, root: Path) -> str:
     if target.exists():
         return relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=temporaries.prefix(temporaries.INCOMING))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

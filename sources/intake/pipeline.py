@@ -2,26 +2,43 @@
 
 For each file, in arrival order: the bytes are archived by SHA-256 before anything parses them;
 the same bytes seen before are a no-op that says so; everything else becomes one submission,
-accepted whole or rejected whole, with a receipt. Inbox files are removed only after the batch
-has committed and the receipts are written (their bytes are in the archive).
+accepted whole or rejected whole, with a receipt. Whatever reading one file raises becomes that
+file's rejection (and a line in the failure log), never the batch's failure.
+
+Crash safety, all under the one writer lock: the batch commits, then the receipts are written, then
+the inbox files are removed (their bytes are in the archive). Receipts derive from the committed
+rows, so the next intake first writes any receipt a crash left missing and removes the temporaries
+it left; a file still in the inbox whose submission was committed (same bytes, name, drop time and
+folder) is the same drop, not a resend: it gets its original receipt and leaves the inbox.
+Links and other non-regular files are never followed: refused with a receipt, nothing archived.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import getpass
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
+from orchestration.faults import fault_point
 from orchestration.settings import TIMEZONE, Settings
 from orchestration.warehouse import writer
 from sources.catalogue import Catalogue, load
+from sources.centres.summaries import restore_summary_receipts
+from sources.intake import temporaries
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
 from sources.intake.problems import Problem, error
-from sources.intake.readers import Unreadable, cell_text, read_form, sniff
-from sources.intake.receipts import ReceiptData, write_receipt
-from sources.intake.store import Batch
+from sources.intake.readers import Unreadable, cell_text, failure_problem, read_form, sniff
+from sources.intake.receipt_rows import receipt_from_rows, restore_receipts
+from sources.intake.receipts import ReceiptData, receipt_folder, write_receipt
+from sources.intake.store import Batch, PriorFile
 from sources.intake.validate import Checked, Context, check_form
 
 _IGNORED_PREFIXES = ("~$", ".")  # Office lock files, hidden files, our own temporary files
@@ -46,27 +63,47 @@ class Outcome:
         return self.receipt.outcome
 
 
+class _Vanished(Exception):
+    """An inbox file another intake took between listing and reading: nothing to do."""
+
+
 def inbox_files(settings: Settings) -> list[Incoming]:
-    """Files waiting in the inbox: `inbox/<department>/<file>` (or directly in `inbox/`)."""
+    """Entries waiting in the inbox: `inbox/<department>/<file>` (or directly in `inbox/`).
+
+    Links (to files or folders) and other non-regular entries are listed too, never followed, so
+    intake can refuse them with a receipt."""
     if not settings.inbox.is_dir():
         return []
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(settings.inbox, followlinks=False):
+        base = Path(folder)
+        found += [base / name for name in files]
+        found += [base / name for name in dirs if (base / name).is_symlink()]
     return [
         Incoming(path, inbox_department(path, settings), remove_after=True)
-        for path in sorted(settings.inbox.rglob("*"))
+        for path in sorted(found)
         if is_submission_file(path)
     ]
 
 
 def is_submission_file(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(_IGNORED_PREFIXES)
+    """Anything but a folder (or a name we ignore); links are candidates, to be refused, not skipped."""
+    if path.name.startswith(_IGNORED_PREFIXES):
+        return False
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISDIR(mode)
 
 
 def inbox_department(path: Path, settings: Settings) -> str | None:
     """The department whose inbox folder holds `path`, or None when it is not in a department folder."""
-    resolved, inbox = path.resolve(), settings.inbox.resolve()
-    if not resolved.is_relative_to(inbox):
+    inbox = settings.inbox.resolve()
+    where = path.parent.resolve() / path.name  # the entry itself, not what a link points at
+    if not where.is_relative_to(inbox):
         return None
-    parts = resolved.relative_to(inbox).parts
+    parts = where.relative_to(inbox).parts
     return parts[0] if len(parts) > 1 else None
 
 
@@ -81,29 +118,93 @@ def ingest(
     actor = actor or _actor()
     settings.ensure_dirs()
     items = sorted(incoming, key=lambda i: (_received_at(i.path, settings), str(i.path)))
-    outcomes: list[Outcome] = []
+    done: list[tuple[Incoming, Outcome]] = []
     with writer(settings.warehouse) as con:
+        temporaries.sweep(settings.receipts, temporaries.RECEIPT)
+        temporaries.sweep(settings.archive, temporaries.INCOMING)
         batch = Batch.load(con)
+        restore_receipts(con, settings.receipts, catalogue)  # a crash after an earlier commit
+        restore_summary_receipts(con, settings.receipts, settings.archive, catalogue)
         summaries = None
         for item in items:
-            is_summary, centre_code = _centre_summary(item, settings)
-            if is_summary:  # inbox/centres/<centre>/: an annual summary, not a form
-                from sources.centres.summaries import SummaryIntake
+            try:
+                is_summary, centre_code = _centre_summary(item, settings)
+                if is_summary:  # inbox/centres/<centre>/: an annual summary, not a form
+                    from sources.centres.summaries import SummaryIntake
 
-                summaries = summaries or SummaryIntake.load(con, catalogue)
-                name, at = display_name(item.path.name), _received_at(item.path, settings)
-                receipt = summaries.handle(item.path, centre_code, name, at, batch, settings.archive)
-                outcomes.append(Outcome(item.path, receipt, None, None))
-            else:
-                outcomes.append(_one(item, batch, settings, catalogue, actor))
+                    summaries = summaries or SummaryIntake.load(con, catalogue)
+                    name, at = display_name(item.path.name), _received_at(item.path, settings)
+                    data = _read(item, name, at)
+                    if isinstance(data, ReceiptData):
+                        done.append((item, Outcome(item.path, data, None, None)))
+                        continue
+                    receipt = summaries.handle(
+                        data, centre_code, name, at, batch, settings.archive, inbox_file=item.remove_after
+                    )
+                    done.append((item, Outcome(item.path, receipt, None, None)))
+                else:
+                    done.append((item, _one(item, batch, con, settings, catalogue, actor)))
+            except _Vanished:
+                continue
         batch.flush(con)
-    for outcome in outcomes:
-        folder = settings.receipts / (outcome.receipt.department_code or "_未识别")
-        outcome.receipt_path = write_receipt(outcome.receipt, folder)
-    for item, outcome in zip(items, outcomes, strict=True):
-        if item.remove_after and outcome.receipt_path is not None:
-            item.path.unlink(missing_ok=True)
-    return outcomes
+        fault_point("intake_after_commit")
+        for _, outcome in done:
+            outcome.receipt_path = write_receipt(
+                outcome.receipt, receipt_folder(settings.receipts, outcome.receipt.department_code)
+            )
+            fault_point("intake_mid_receipts")
+        for item, _ in done:
+            if item.remove_after:
+                _remove(item.path)
+        fault_point("intake_after_inbox_cleanup")
+    return [outcome for _, outcome in done]
+
+
+def _remove(path: Path) -> None:
+    """Take a file (or a refused link, never its target) out of the inbox."""
+    with contextlib.suppress(OSError):  # e.g. a read-only inbox: the next intake finds the same drop again
+        path.unlink(missing_ok=True)
+
+
+def _read(item: Incoming, name: str, received_at: datetime) -> bytes | ReceiptData:
+    """The file's bytes, opened without following a link; a refusal receipt for a link, a device,
+    a pipe or an unreadable path (nothing is read from those, and nothing archived)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(item.path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and item.remove_after:
+            raise _Vanished from exc
+        if exc.errno == errno.ELOOP or item.path.is_symlink():
+            return _refusal(item, name, received_at, _LINK)
+        problem = error("unreadable_path", f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在、是否有读取权限")
+        return _refusal(item, name, received_at, problem)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return _refusal(item, name, received_at, _SPECIAL)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as exc:
+        problem = error("unreadable_path", f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在、是否有读取权限")
+        return _refusal(item, name, received_at, problem)
+    finally:
+        os.close(fd)
+
+
+_LINK = error(
+    "link_refused",
+    "收件箱中的这一项是链接（快捷方式），不是文件：系统不读取链接指向的内容，未归档、未入库，该链接已移出收件箱",
+    "请把填好的报表文件本身（不是链接）放入收件箱",
+)
+_SPECIAL = error(
+    "not_a_regular_file",
+    "收件箱中的这一项不是普通文件（如管道或设备）：系统未读取、未归档、未入库，已移出收件箱",
+    "请把填好的报表文件本身放入收件箱",
+)
+
+
+def _refusal(item: Incoming, name: str, received_at: datetime, problem: Problem) -> ReceiptData:
+    return ReceiptData(None, name, "", received_at, "rejected", [problem], department_code=item.inbox_department)
 
 
 def _centre_summary(item: Incoming, settings: Settings) -> tuple[bool, str | None]:
@@ -118,20 +219,28 @@ def _centre_summary(item: Incoming, settings: Settings) -> tuple[bool, str | Non
     return centre_folder(resolved.relative_to(inbox).parts)
 
 
-def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue, actor: str) -> Outcome:
+def _one(
+    item: Incoming,
+    batch: Batch,
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    catalogue: Catalogue,
+    actor: str,
+) -> Outcome:
     name = display_name(item.path.name)
     received_at = _received_at(item.path, settings)
-    try:
-        data = item.path.read_bytes()
-    except OSError as exc:
-        # Nothing was read, so nothing can be archived: report it without a submission.
-        problem = error("unreadable_path", f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在、是否有读取权限")
-        receipt = ReceiptData(None, name, "", received_at, "rejected", [problem])
-        return Outcome(item.path, receipt, None, None)
+    data = _read(item, name, received_at)
+    if isinstance(data, ReceiptData):
+        return Outcome(item.path, data, None, None)
     sha = sha256_hex(data)
     prior = batch.known_files.get(sha)
+    if prior is not None and item.remove_after and _same_drop(prior, name, received_at, item.inbox_department):
+        # Recorded by an intake that stopped before it could remove the file: its original receipt.
+        receipt = receipt_from_rows(con, catalogue, prior.submission_id)
+        if receipt is not None:
+            return Outcome(item.path, receipt, None, None)
     # The same bytes again change nothing, unless they were refused only because the period had
-    # not ended yet: then the same file sent after the period ends is judged anew.
+    # not ended yet (or reading them raised): then the same file sent again is judged anew.
     if prior is not None and sha not in batch.retryable:
         receipt = ReceiptData(
             None,
@@ -149,8 +258,11 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
     archive_path = archive_bytes(data, sha, kind, settings.archive)
     submission_id = batch.new_id(received_at, sha)
     checked: Checked | None = None
+    signature: dict[str, str] = {}
+    file_format = "unknown"
     try:
         raw = read_form(data)
+        signature, file_format = raw.signature, raw.file_format
         context = Context(
             today=settings.today,
             inbox_department=item.inbox_department,
@@ -159,12 +271,15 @@ def _one(item: Incoming, batch: Batch, settings: Settings, catalogue: Catalogue,
         )
         checked = check_form(raw, catalogue, context)
         problems = checked.problems
-        signature = raw.signature
-        file_format = raw.file_format
     except Unreadable as exc:
         problems = [exc.problem]
-        signature = {}
-        file_format = "unknown"
+    except Exception as exc:  # one damaged file must never stop the other departments' files
+        checked = None
+        problems = [failure_problem(exc)]
+        from orchestration.failure_log import record_file_failure
+
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
+        record_file_failure(settings, name, submission_id, sha, reason)
     accepted = checked is not None and checked.accepted
     found = checked.assignment if checked else None
     period = checked.period if checked else None
@@ -270,6 +385,10 @@ def _problem_row(submission_id: str, sha: str, p: Problem) -> dict[str, object]:
     }
 
 
+def _same_drop(prior: PriorFile, name: str, received_at: datetime, inbox: str | None) -> bool:
+    return (prior.file_name, prior.received_at, prior.inbox_department) == (name, received_at, inbox)
+
+
 def _received_at(path: Path, settings: Settings) -> datetime:
     """When the file reached us: its modification time (when it was dropped), never later than now.
 
@@ -277,7 +396,7 @@ def _received_at(path: Path, settings: Settings) -> datetime:
     """
     now = settings.now()
     try:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, TIMEZONE).replace(tzinfo=None, microsecond=0)
+        mtime = datetime.fromtimestamp(path.lstat().st_mtime, TIMEZONE).replace(tzinfo=None, microsecond=0)
     except OSError:
         return now.replace(microsecond=0)
     return min(mtime, now.replace(microsecond=0))

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from xml.etree import ElementTree
@@ -63,6 +64,27 @@ class RawForm:
     entries: list[Entry]
     signature: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+
+# What a damaged .xlsx raises from deep inside zipfile/zlib while a part is read (a flipped byte makes
+# the CRC-32 check fail, a cut-off file ends early).
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError)
+INTAKE_ERROR = "intake_error"  # a file refused because reading it raised: sending it again is judged anew
+
+
+def failure_problem(exc: Exception) -> Problem:
+    """The receipt's problem for a file whose reading raised something other than Unreadable."""
+    if isinstance(exc, _DAMAGE):
+        return error(
+            "corrupt_file",
+            "文件已损坏（压缩数据校验失败或内容不完整），无法读取",
+            "请在 Excel/WPS 中打开并另存为 .xlsx 后重新报送；如无法打开，请重新填报模板",
+        )
+    return error(
+        INTAKE_ERROR,
+        f"系统读取此文件时出错（{type(exc).__name__}），文件已归档但未入库；该错误已记录",
+        "请在 Excel/WPS 中另存为 .xlsx 后重新报送；如仍被退回，请联系知识产权局统计分析人员",
+    )
 
 
 def sniff(data: bytes) -> str:

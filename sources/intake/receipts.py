@@ -6,6 +6,7 @@ easier to work through than text. Text a department typed goes into the workbook
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ from pathlib import Path
 import xlsxwriter
 
 from sources.forms import layout, printing
+from sources.intake import temporaries
 from sources.intake.problems import Problem
+
+UNKNOWN_FOLDER = "_未识别"  # receipts of files whose department could not be told
 
 _SEVERITY = {"error": "错误", "warning": "提示"}
 
@@ -105,19 +109,38 @@ def render_text(receipt: ReceiptData) -> str:
     return "\n".join(lines) + "\n"
 
 
+def receipt_folder(receipts: Path, department_code: str | None) -> Path:
+    """Where a receipt goes: the department's folder, or `_未识别` when it could not be told."""
+    return receipts / (department_code or UNKNOWN_FOLDER)
+
+
+def receipt_stem(receipt: ReceiptData) -> str:
+    """The receipt's file name without suffix: the submission id; a duplicate's names the bytes; a file
+    refused before it could be read (a link, an unreadable path) is named after its name and time."""
+    if receipt.submission_id:
+        return receipt.submission_id
+    if receipt.file_sha256:
+        return f"dup-{receipt.file_sha256[:16]}"
+    key = f"{receipt.department_code}|{receipt.file_name}|{receipt.received_at.isoformat()}"
+    return f"refused-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}"
+
+
 def write_receipt(receipt: ReceiptData, folder: Path) -> Path:
-    """Write the text receipt (and the .xlsx list when there are problems); returns the text path."""
+    """Write the .xlsx problem list (when there are problems), then the text receipt; returns the text path.
+
+    Both are renamed into place whole, and the text comes last: a text receipt on disk means the
+    receipt is complete, which is what a later intake looks for when it restores missing receipts."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = receipt.submission_id or f"dup-{receipt.file_sha256[:16]}"
+    stem = receipt_stem(receipt)
     text_path = folder / f"{stem}.txt"
-    _atomic_write(text_path, render_text(receipt).encode("utf-8"))
     if receipt.problems:
         _write_xlsx(receipt, folder / f"{stem}.xlsx")
+    _atomic_write(text_path, render_text(receipt).encode("utf-8"))
     return text_path
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".receipt-")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=temporaries.prefix(temporaries.RECEIPT))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -146,7 +169,7 @@ def _height(texts: list[tuple[str, float]]) -> float:
 
 
 def _write_xlsx(receipt: ReceiptData, path: Path) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".receipt-", suffix=".xlsx")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=temporaries.prefix(temporaries.RECEIPT), suffix=".xlsx")
     os.close(fd)
     try:
         book = xlsxwriter.Workbook(

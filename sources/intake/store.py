@@ -14,6 +14,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
+from orchestration.faults import fault_point
 from sources.intake.problems import Problem, error
 from sources.intake.raw_schema import ensure_raw_schema
 from sources.periods import Period
@@ -110,6 +111,8 @@ class PriorFile:
     received_at: datetime
     outcome: str
     version: int | None
+    file_name: str | None = None
+    inbox_department: str | None = None
 
 
 @dataclass
@@ -132,10 +135,12 @@ class Batch:
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Batch:
         ensure_raw_schema(con)
+        # The latest submission of each file's bytes (a retried file has several).
         known = {
-            sha: PriorFile(sid, at, outcome, version)
-            for sha, sid, at, outcome, version in con.execute(
-                "select file_sha256, submission_id, received_at, outcome, version from raw.submissions"
+            sha: PriorFile(sid, at, outcome, version, name, inbox)
+            for sha, sid, at, outcome, version, name, inbox in con.execute(
+                "select file_sha256, submission_id, received_at, outcome, version, file_name, inbox_department "
+                "from raw.submissions order by received_at, submission_id"
             ).fetchall()
         }
         latest = {
@@ -157,7 +162,7 @@ class Batch:
                 inner join raw.submission_problems as p using (submission_id)
                 where s.outcome = 'rejected' and p.severity = 'error'
                 group by s.file_sha256
-                having bool_and(p.problem_code in ('period_not_ended'))
+                having bool_and(p.problem_code in ('period_not_ended', 'intake_error'))
                     and s.file_sha256 not in (select file_sha256 from raw.submissions where outcome = 'accepted')
                 """
             ).fetchall()
@@ -219,9 +224,11 @@ class Batch:
         self.problems.extend(problems)
         self.known_files[str(submission["file_sha256"])] = PriorFile(
             sid,
-            at,
+            at,  # type: ignore[arg-type]
             str(submission["outcome"]),
-            version,  # type: ignore[arg-type]
+            version,
+            str(submission["file_name"]),
+            submission["inbox_department"],  # type: ignore[arg-type]
         )
         return version, superseded
 
@@ -244,6 +251,7 @@ class Batch:
                     columns = ", ".join(frame.columns)
                     con.execute(f"insert into raw.{table} ({columns}) select {columns} from incoming")
                     con.unregister("incoming")
+            fault_point("intake_before_commit")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
