@@ -299,7 +299,22 @@ def run_all(settings: Settings, echo: Echo = print, defs: Any = None) -> Outcome
         period = period_of_partition(period_type, key)
         echo(f"作业 {job_name}（{period.label}，分区 {key}）：")
         outcome.returns.append(execute(job_name, settings, echo, partition=key, defs=defs))
+    refresh_snapshot_and_site(settings, echo)
     return outcome
+
+
+def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
+    """Publish the snapshot again once the checks have run, so it and the site carry this run's gate state."""
+    from monitoring_site.build import build_site
+    from orchestration.snapshot import publish_snapshot
+
+    try:
+        publish_snapshot(settings, run_id="ipwh run")
+        site = build_site(settings)
+    except Exception as exc:  # the warehouse and returns are built; only the readers' copies lag
+        echo(f"  ! 分析快照或监测网站未能更新：{exc}")
+        return
+    echo(f"监测网站已更新：{site.folder / 'index.html'}（{len(site.pages)} 个页面，{site.seconds} 秒）")
 
 
 def run_main_job(settings: Settings) -> RunSummary:
