@@ -68,7 +68,11 @@ def publish_snapshot_hook(context: HookContext) -> None:
         )
     )
     context.log.info(f"分析快照已发布：{result.database}（{len(result.tables)} 张表，{result.seconds} 秒）")
-    _build_site(context)
+    from orchestration.runner import SITE_AFTER_RUN_TAG
+
+    run = context.instance.get_run_by_id(context.run_id)
+    if run is None or SITE_AFTER_RUN_TAG not in run.tags:  # `ipwh run` builds it itself, after the checks
+        _build_site(context)
 
 
 def _build_site(context: HookContext) -> None:

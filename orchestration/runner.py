@@ -22,6 +22,7 @@ from orchestration.settings import Settings, local_now
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REFUSED = 3  # the warehouse built, but the gate refused a return: a data problem to act on
+SITE_AFTER_RUN_TAG = "ipwh/site_after_run"
 
 STEP_LABELS = {
     "intake_inbox": "接收收件箱",
@@ -240,6 +241,7 @@ def execute(
             raise_on_error=False,
             partition_key=partition,
             run_config={"loggers": {"ipwh_progress": {}}},
+            tags={SITE_AFTER_RUN_TAG: "true"},  # run_all builds the site once, after the checks
         )
     summary = RunSummary(job=job_name, success=result.success, partition=partition, run_id=result.run_id)
     summary.seconds = round(time.monotonic() - started, 1)

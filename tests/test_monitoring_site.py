@@ -77,7 +77,7 @@ def test_plan_page_lists_every_target_with_its_text_citation_and_status(site: Bu
         "where plan_code = 'fz_14th'"
     )
     page = site.page("plans/fz_14th.html")
-    for _plan, target, text, citation, status in rows:
+    for _plan, target, text, citation, _status in rows:
         assert f'href="../targets/{slug(target)}.html"' in page
         assert html.escape(text) in page
         assert html.escape(citation) in page
