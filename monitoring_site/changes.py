@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitoring_site.data import SiteData
+from monitoring_site.data import SiteData, presentable
 from monitoring_site.formatting import MISSING, number
 
 FILE = Path("data") / "figures.json"
@@ -23,7 +23,7 @@ FILE = Path("data") / "figures.json"
 
 def current_figures(data: SiteData) -> dict[str, Any]:
     values = data.marts["fct_indicator_values"]
-    values = values[values["value"].notna()]
+    values = presentable(values)
     figures: dict[str, dict[str, str]] = {}
     decimals = {u: data.unit_decimals(u) for u in values["unit_code"].dropna().unique()}
     columns = [

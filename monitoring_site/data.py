@@ -80,6 +80,12 @@ class SiteData:
         return regions[regions["parent_code"] == str(region_code)]
 
 
+def presentable(values: pd.DataFrame) -> pd.DataFrame:
+    """Values the site may show: present and not flagged incomplete by the marts (a partial sum is no total)."""
+    complete = values["is_complete"].fillna(True).astype(bool) if "is_complete" in values else True
+    return values[values["value"].notna() & complete]
+
+
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
     rows = con.execute("select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()
     return {r[0] for r in rows}

@@ -35,6 +35,11 @@ def is_missing(value: Any) -> bool:
         return False
 
 
+def flag(value: Any) -> bool | None:
+    """A mart's boolean as Python's (numpy and pandas booleans included); None when missing."""
+    return None if is_missing(value) else bool(value)
+
+
 def number(value: Any, decimals: int | None = 0) -> str:
     """A figure rounded to the unit's decimals, with thousands separators; — when missing."""
     if is_missing(value):

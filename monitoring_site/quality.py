@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from monitoring_site.data import SiteData
-from monitoring_site.formatting import MISSING, is_missing, percent
+from monitoring_site.formatting import MISSING, flag, is_missing, percent
 
 PERIOD_LABELS = {"month": "月报", "quarter": "季报", "year": "年报"}
 HISTORY_PERIODS = 6
@@ -34,11 +34,11 @@ def latest_ended_periods(data: SiteData, today: date) -> dict[str, str]:
 
 
 def _state(r: Any) -> str:
-    if r.is_on_time is True:
+    if flag(r.is_on_time):
         return "按时"
-    if r.is_late is True:
+    if flag(r.is_late):
         return f"迟报 {int(r.days_late)} 天" if not is_missing(r.days_late) else "迟报"
-    if r.is_missing is True:
+    if flag(r.is_missing):
         return "缺报"
     return str(r.submission_status) if not is_missing(r.submission_status) else MISSING
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitoring_site.data import SiteData
+from monitoring_site.data import SiteData, presentable
 from monitoring_site.formatting import MISSING, number, signed_percent, slug
 from monitoring_site.series import PERIOD_TYPES
 
@@ -16,14 +16,14 @@ LEVEL_LABELS = {"province": "省", "city": "市", "county": "县（市、区）"
 def region_codes(data: SiteData) -> list[str]:
     """Regions with at least one indicator value, in catalogue order."""
     values = data.marts["fct_indicator_values"]
-    present = set(values.loc[values["value"].notna(), "region_code"])
+    present = set(presentable(values)["region_code"])
     return [c for c in data.catalogue["regions"]["region_code"] if c in present]
 
 
 def ranked_values(data: SiteData) -> pd.DataFrame:
     """Every indicator value with its rank (1 = highest) among the regions that share its parent."""
     values = data.marts["fct_indicator_values"]
-    values = values[values["value"].notna()]
+    values = presentable(values)
     parents = data.catalogue["regions"][["region_code", "parent_code"]]
     merged = values.merge(parents, on="region_code", how="left")
     merged["parent_key"] = merged["parent_code"].fillna("（无上级）")

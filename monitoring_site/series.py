@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from monitoring_site.data import SiteData
-from monitoring_site.formatting import MISSING, is_missing, number, plain, signed_percent
+from monitoring_site.data import SiteData, presentable
+from monitoring_site.formatting import MISSING, flag, is_missing, number, plain, signed_percent
 
 PERIOD_TYPES = (("year", "年度"), ("quarter", "季度"), ("month", "月度"))
 MAX_POINTS = {"year": 40, "quarter": 16, "month": 24}
@@ -75,7 +75,7 @@ def series_blocks(data: SiteData, target: pd.Series, view: dict, downloads: list
     cumulative = target.get("target_kind") == "cumulative_min"
     for period_type, label in PERIOD_TYPES:
         rows = indicator_rows(data, target.get("indicator_code"), target.get("region_code"), period_type)
-        rows = rows[rows["value"].notna()].tail(MAX_POINTS[period_type])
+        rows = presentable(rows).tail(MAX_POINTS[period_type])
         if rows.empty and period_type != "year":
             continue
         if ratio is None:
@@ -193,7 +193,7 @@ def county_breakdown(data: SiteData, target: pd.Series, view: dict, downloads: l
         values = data.marts["fct_indicator_values"].iloc[0:0]
     codes = set(data.children(target.get("region_code"))["region_code"])
     rows = values[values["region_code"].isin(codes)]
-    rows = rows[rows["value"].notna()]
+    rows = presentable(rows)
     period = target.get("latest_period_code")
     chosen = rows[rows["period_code"] == period] if not is_missing(period) else rows.iloc[0:0]
     if chosen.empty:
@@ -251,7 +251,7 @@ def county_breakdown(data: SiteData, target: pd.Series, view: dict, downloads: l
         & (values["period_code"] == chosen["period_code"].iloc[0])
     ]
     partial = None
-    if len(parent) and parent["is_complete"].iloc[0] is False:
+    if len(parent) and flag(parent["is_complete"].iloc[0]) is False:
         reason = parent["null_reason"].iloc[0]
         partial = f"{target.get('region_name')}该期数据不完整，不显示合计" + (
             "" if is_missing(reason) else f"：{reason}"
@@ -326,7 +326,7 @@ def sources(data: SiteData, target: pd.Series) -> dict[str, Any]:
                 number(r.records_value, decimals),
                 number(r.bulletin_value, decimals),
                 r.unit_name,
-                "是" if r.is_complete is True else f"否：{r.incomplete_reason or MISSING}",
+                "是" if flag(r.is_complete) else f"否：{r.incomplete_reason or MISSING}",
             ]
         )
     header = ["数据元", "采用", "采用值", "上报值", "下级合计", "明细记录", "公报", "单位", "完整"]

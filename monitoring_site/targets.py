@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from monitoring_site.data import SiteData
-from monitoring_site.formatting import MISSING, is_missing, number, percent, slug, status_class
+from monitoring_site.formatting import MISSING, flag, is_missing, number, percent, slug, status_class
 
 COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 BASELINE_SOURCES = {"catalogue": "规划文件", "data": "仓库数据", "records": "专利明细记录"}
@@ -32,7 +32,7 @@ def _date(value: Any) -> str:
 
 def pace_text(row: pd.Series, decimals: int, unit: str) -> str:
     """What the rest of the window still requires, from required_per_year / required_growth_pct."""
-    if row.get("status") == "已完成" or row.get("meets_target_now") is True:
+    if row.get("status") == "已完成" or flag(row.get("meets_target_now")):
         return "已达到目标"
     parts = []
     if not is_missing(row.get("required_per_year")):
@@ -43,7 +43,7 @@ def pace_text(row: pd.Series, decimals: int, unit: str) -> str:
             parts.append(f"每年尚需增加 {per_year}")
     if not is_missing(row.get("required_growth_pct")):
         parts.append(f"年均增长需达 {percent(row['required_growth_pct'])}")
-    if not parts and row.get("is_final") is True:
+    if not parts and flag(row.get("is_final")):
         return "规划期已结束"
     return "；".join(parts) or MISSING
 
@@ -52,8 +52,8 @@ def projection_text(row: pd.Series, decimals: int, unit: str) -> str:
     if is_missing(row.get("projected_value")):
         return MISSING
     text = f"{_date(row.get('target_date'))} 约 {with_unit(row['projected_value'], decimals, unit)}"
-    meets = row.get("projected_meets_target")
-    if meets is True or meets is False:
+    meets = flag(row.get("projected_meets_target"))
+    if meets is not None:
         text += "，能达到目标" if meets else "，达不到目标"
     return text
 
