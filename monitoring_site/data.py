@@ -72,12 +72,32 @@ class SiteData:
     def unit_name(self, unit_code: Any) -> str:
         return str(self._units.get(str(unit_code), {}).get("unit_name") or "")
 
+    def unit_dimension(self, unit_code: Any) -> str:
+        return str(self._units.get(str(unit_code), {}).get("dimension") or "")
+
+    def indicator_unit(self, indicator_code: Any) -> str | None:
+        indicators = self.catalogue["indicators"]
+        found = indicators.loc[indicators["indicator_code"] == indicator_code, "unit_code"]
+        return None if found.empty or pd.isna(found.iloc[0]) else str(found.iloc[0])
+
+    def level_unit(self, indicator_code: Any, target_unit: Any) -> str | None:
+        """The unit the indicator's own values are shown in on a target's page: the target's unit when it
+        measures the same thing (件 and 万件), else the indicator's (a growth target in % over counts in 件)."""
+        own = self.indicator_unit(indicator_code)
+        if own is None or is_missing_code(target_unit):
+            return own or (None if is_missing_code(target_unit) else str(target_unit))
+        return str(target_unit) if self.unit_dimension(own) == self.unit_dimension(target_unit) else own
+
     def region_name(self, region_code: Any) -> str:
         return self._region_names.get(str(region_code), str(region_code))
 
     def children(self, region_code: Any) -> pd.DataFrame:
         regions = self.catalogue["regions"]
         return regions[regions["parent_code"] == str(region_code)]
+
+
+def is_missing_code(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
 
 
 def presentable(values: pd.DataFrame) -> pd.DataFrame:

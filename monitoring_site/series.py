@@ -71,7 +71,7 @@ def series_blocks(data: SiteData, target: pd.Series, view: dict, downloads: list
     """One chart + table per period type the indicator has; the yearly one carries path and projection."""
     blocks, charts = [], []
     ratio = None
-    decimals, unit = view["decimals"], view["unit"]
+    decimals, unit = view["level_decimals"], view["level_unit"]
     cumulative = target.get("target_kind") == "cumulative_min"
     for period_type, label in PERIOD_TYPES:
         rows = indicator_rows(data, target.get("indicator_code"), target.get("region_code"), period_type)
@@ -79,8 +79,8 @@ def series_blocks(data: SiteData, target: pd.Series, view: dict, downloads: list
         if rows.empty and period_type != "year":
             continue
         if ratio is None:
-            first_unit = rows["unit_code"].iloc[0] if len(rows) else target.get("target_unit_code")
-            ratio = unit_ratio(data, first_unit, target.get("target_unit_code"))
+            first_unit = rows["unit_code"].iloc[0] if len(rows) else view["level_unit_code"]
+            ratio = unit_ratio(data, first_unit, view["level_unit_code"])
         actual = {str(r.period_label): float(r.value) * ratio for r in rows.itertuples()}
         header = ["报告期", f"实际值（{unit}）", "同比"]
         table_rows = [
@@ -113,7 +113,8 @@ def series_blocks(data: SiteData, target: pd.Series, view: dict, downloads: list
 
 
 def _yearly(target: pd.Series, rows: pd.DataFrame, ratio: float, view: dict, cumulative: bool, downloads: list[dict]):
-    decimals, unit = view["decimals"], view["unit"]
+    decimals, unit = view["level_decimals"], view["level_unit"]
+    same_unit = view["level_unit_code"] == target.get("target_unit_code")
     by_year = {int(r.period_year): (float(r.value) * ratio, r.yoy_pct) for r in rows.itertuples()}
     start_year = _year(target.get("period_start"))
     if cumulative and start_year:
@@ -131,12 +132,16 @@ def _yearly(target: pd.Series, rows: pd.DataFrame, ratio: float, view: dict, cum
     end_year = _year(target.get("target_date"))
     years_known = [y for y in [*actual, base_year, start_year, end_year] if y]
     years = list(range(min(years_known), max(years_known) + 1)) if years_known else []
-    path = target_path(target, years)
+    # A path in the target's unit is drawn over the values only when they share it; a growth path
+    # (cagr_min) starts from the baseline, which is a level of the indicator.
+    path = target_path(target, years) if same_unit or target.get("target_kind") == "cagr_min" else {}
     projection: dict[int, float] = {}
     last = _year(target.get("data_end"))
-    has_projection = not is_missing(target.get("projected_value")) and not is_missing(target.get("current_value"))
-    if has_projection and end_year and last and last < end_year:
-        projection = {last: float(target["current_value"]), end_year: float(target["projected_value"])}
+    start = actual.get(last) if last else None
+    if start is None and same_unit and not is_missing(target.get("current_value")):
+        start = float(target["current_value"])
+    if not is_missing(target.get("projected_value")) and start is not None and end_year and last and last < end_year:
+        projection = {last: start, end_year: float(target["projected_value"])}
     actual_name = "累计实际值" if cumulative else "实际值"
     series = [{"name": actual_name, "data": [plain(actual.get(y)) for y in years], "color": "#0b4a8b"}]
     if path:
@@ -159,7 +164,13 @@ def _yearly(target: pd.Series, rows: pd.DataFrame, ratio: float, view: dict, cum
                 "connect": True,
             }
         )
-    header = ["年份", f"{actual_name}（{unit}）", "同比", f"目标路径（{unit}）", f"预计（{unit}）"]
+    header = [
+        "年份",
+        f"{actual_name}（{unit}）",
+        "当年同比" if cumulative else "同比",
+        f"目标路径（{unit}）",
+        f"预计（{unit}）",
+    ]
     table_rows = []
     for y in years:
         yoy = by_year.get(y, (None, None))[1]
@@ -203,8 +214,8 @@ def county_breakdown(data: SiteData, target: pd.Series, view: dict, downloads: l
     empty = {"table": {"header": [], "rows": [], "numeric": set()}, "period_label": "", "chart": None, "partial": None}
     if chosen.empty:
         return empty, []
-    ratio = unit_ratio(data, chosen["unit_code"].iloc[0], target.get("target_unit_code"))
-    decimals, unit = view["decimals"], view["unit"]
+    ratio = unit_ratio(data, chosen["unit_code"].iloc[0], view["level_unit_code"])
+    decimals, unit = view["level_decimals"], view["level_unit"]
     chosen = chosen.sort_values("value", ascending=False)
     label = str(chosen["period_label"].iloc[0])
     table_rows = []
@@ -278,7 +289,15 @@ def formula(data: SiteData, target: pd.Series) -> dict[str, Any]:
         coefficient = "" if is_missing(t.coefficient) or float(t.coefficient) == 1 else f"{plain(t.coefficient)} × "
         words.setdefault(t.term_role, []).append(f"{coefficient}{name}")
         unit = data.unit_name(elements["unit_code"].get(t.element_code)) if t.element_code in elements.index else ""
-        rows.append([roles.get(t.term_role, t.term_role), name, t.element_code, plain(t.coefficient), unit])
+        rows.append(
+            [
+                roles.get(t.term_role, t.term_role),
+                name,
+                t.element_code,
+                MISSING if is_missing(t.coefficient) else f"{float(t.coefficient):g}",
+                unit,
+            ]
+        )
     if found.empty:
         return {
             "words": f"目录中没有指标 {target.get('indicator_code')} 的定义。",

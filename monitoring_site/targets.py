@@ -13,7 +13,12 @@ from monitoring_site.data import SiteData
 from monitoring_site.formatting import MISSING, flag, is_missing, number, percent, slug, status_class
 
 COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-BASELINE_SOURCES = {"catalogue": "规划文件", "data": "仓库数据", "records": "专利明细记录"}
+BASELINE_SOURCES = {
+    "catalogue": "规划文件",
+    "data": "仓库数据",
+    "records": "专利明细记录",
+    "implied": "规划期前一年的仓库数据",
+}
 
 
 def status_badge(status: Any) -> dict[str, str]:
@@ -49,6 +54,7 @@ def pace_text(row: pd.Series, decimals: int, unit: str) -> str:
 
 
 def projection_text(row: pd.Series, decimals: int, unit: str) -> str:
+    """projected_value is a level of the indicator (for cagr_min too), so it is shown in the level's unit."""
     if is_missing(row.get("projected_value")):
         return MISSING
     text = f"{_date(row.get('target_date'))} 约 {with_unit(row['projected_value'], decimals, unit)}"
@@ -68,6 +74,9 @@ def target_view(data: SiteData, row: pd.Series, root: str) -> dict[str, Any]:
     )
     verdict = row.get("final_verdict")
     source = row.get("current_value_source")
+    level_code = data.level_unit(row.get("indicator_code"), unit_code)
+    level_decimals = data.unit_decimals(level_code) if level_code != unit_code else decimals
+    level_unit = data.unit_name(level_code) if level_code != unit_code else unit
     return {
         "code": row["target_code"],
         "href": f"{root}targets/{slug(row['target_code'])}.html",
@@ -88,7 +97,7 @@ def target_view(data: SiteData, row: pd.Series, root: str) -> dict[str, Any]:
         if target_known
         else "规划未给出（未知）",
         "target_date": _date(row.get("target_date")),
-        "baseline": with_unit(row.get("baseline_value"), decimals, unit),
+        "baseline": with_unit(row.get("baseline_value"), level_decimals, level_unit),
         "baseline_date": _date(row.get("baseline_date")),
         "baseline_source": BASELINE_SOURCES.get(str(row.get("baseline_source")), row.get("baseline_source")),
         "completion": percent(row.get("completion_pct")),
@@ -97,7 +106,10 @@ def target_view(data: SiteData, row: pd.Series, root: str) -> dict[str, Any]:
         "status_note": None if is_missing(row.get("status_note")) else row["status_note"],
         "verdict": None if is_missing(verdict) else str(verdict),
         "pace": pace_text(row, decimals, unit),
-        "projection": projection_text(row, decimals, unit),
+        "projection": projection_text(row, level_decimals, level_unit),
         "decimals": decimals,
         "unit": unit,
+        "level_unit_code": level_code,  # the indicator's values on the page: the target's unit or the indicator's
+        "level_decimals": level_decimals,
+        "level_unit": level_unit,
     }
