@@ -7,6 +7,7 @@ build's figures are kept for the 'what changed' page before the swap.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -79,15 +80,18 @@ def build_site(settings: Any, output: Path | None = None) -> SiteResult:
 
     started = time.monotonic()
     output = output or settings.home / "site"
+    temp = output.parent / f".{output.name}.building.{os.getpid()}"
     con = open_snapshot(settings)
     try:
         data = load(con)
-        temp = output.parent / f".{output.name}.building"
         shutil.rmtree(temp, ignore_errors=True)
         writer = _write_all(data, con, temp, output, settings.today)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)  # the previous site stays as it was
+        raise
     finally:
         con.close()
-    old = output.parent / f".{output.name}.old"
+    old = output.parent / f".{output.name}.old.{os.getpid()}"
     shutil.rmtree(old, ignore_errors=True)
     if output.exists():
         output.rename(old)
