@@ -205,6 +205,7 @@ def _target_page(writer: _Writer, data: SiteData, plan: Any, row: pd.Series, tem
         county=county,
         formula=series.formula(data, row),
         sources=series.sources(data, row),
+        submissions=series.submissions(data, row),
         notes=series.notes(data, row, view),
         downloads={"csv": f"../downloads/{name}.csv", "xlsx": f"../downloads/{name}.xlsx"},
         charts=[*charts, *county_charts],

@@ -20,7 +20,16 @@ MART_TABLES = (
     "fct_element_values",
     "fct_submission_completeness",
 )
-CATALOGUE_TABLES = ("plans", "units", "regions", "indicators", "indicator_terms", "data_elements", "departments")
+CATALOGUE_TABLES = (
+    "plans",
+    "units",
+    "regions",
+    "indicators",
+    "indicator_terms",
+    "data_elements",
+    "departments",
+    "form_elements",
+)
 QUALITY_TABLES = ("check_runs", "check_results", "explanations")
 
 

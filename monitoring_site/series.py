@@ -382,3 +382,51 @@ def notes(data: SiteData, target: pd.Series, view: dict) -> list[str]:
     if target.get("target_value_status") == "unknown":
         found.append("规划文件未给出该目标的数值，本站不作推测。")
     return found
+
+
+def submissions(data: SiteData, target: pd.Series) -> dict[str, Any]:
+    """The departmental submissions behind the latest figure: every form carrying the indicator's
+    elements, from the plan's region and the regions under it, for the periods inside the latest one."""
+    terms = data.catalogue["indicator_terms"]
+    elements = set(terms.loc[terms["indicator_code"] == target.get("indicator_code"), "element_code"])
+    form_elements = data.catalogue["form_elements"]
+    forms = set(form_elements.loc[form_elements["element_code"].isin(elements), "form_code"])
+    region = str(target.get("region_code"))
+    regions = {region, *data.children(region)["region_code"]}
+    latest = indicator_rows(data, target.get("indicator_code"), region, "year")
+    period = target.get("latest_period_code")
+    for period_type in ("year", "quarter", "month"):
+        found = indicator_rows(data, target.get("indicator_code"), region, period_type)
+        found = found[found["period_code"] == period]
+        if len(found):
+            latest = found
+            break
+    empty = {"header": [], "rows": [], "numeric": set(), "period": MISSING if is_missing(period) else str(period)}
+    if latest.empty or latest[latest["period_code"] == period].empty:
+        return empty
+    start, end = latest["period_start"].iloc[-1], latest["period_end"].iloc[-1]
+    completeness = data.marts["fct_submission_completeness"]
+    chosen = completeness[
+        completeness["form_code"].isin(forms)
+        & completeness["region_code"].isin(regions)
+        & (pd.to_datetime(completeness["period_end"]) >= pd.Timestamp(start))
+        & (pd.to_datetime(completeness["period_end"]) <= pd.Timestamp(end))
+        & completeness["is_expected"].fillna(False).astype(bool)
+    ]
+    rows = []
+    for (department, form, table_no), group in chosen.groupby(["department_name", "form_name", "table_no"], sort=True):
+        versions = group["latest_version"].dropna()
+        rows.append(
+            [
+                department,
+                form,
+                table_no,
+                len(group),
+                int(group["is_received"].fillna(False).astype(bool).sum()),
+                int(group["is_late"].fillna(False).astype(bool).sum()),
+                int(group["is_missing"].fillna(False).astype(bool).sum()),
+                MISSING if versions.empty else int(versions.max()),
+            ]
+        )
+    header = ["报送部门", "报表", "表号", "应报期数", "已报", "迟报", "缺报", "最高版本"]
+    return {**empty, "header": header, "rows": rows, "numeric": {3, 4, 5, 6, 7}}

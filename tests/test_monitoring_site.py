@@ -244,3 +244,30 @@ def test_ipwh_site_writes_the_site_and_reports_the_pages(site: BuiltSite, tmp_pa
     result = CliRunner().invoke(app, ["site"])
     assert result.exit_code == 0, result.output
     assert "监测网站已生成" in result.output and (settings.home / "site" / "index.html").exists()
+
+
+def test_target_page_traces_the_latest_figure_to_the_departments_forms(site: BuiltSite) -> None:
+    target, period = site.mart(
+        "select target_code, latest_period_code from marts.fct_target_progress "
+        "where plan_code = 'fz_14th' and indicator_code = 'invention_patents_per_10k'"
+    )[0]
+    expected = site.mart(
+        """
+        select c.department_name, c.table_no, count(*), count(*) filter (where c.is_received)
+        from marts.fct_submission_completeness c
+        join catalogue.regions r on r.region_code = c.region_code
+        where c.is_expected and (c.region_code = '350100' or r.parent_code = '350100')
+          and year(c.period_end) = ? and c.form_code in (
+            select form_code from catalogue.form_elements where element_code in (
+              select element_code from catalogue.indicator_terms where indicator_code = 'invention_patents_per_10k'))
+        group by all
+        """,
+        [int(period)],
+    )
+    assert len(expected) >= 20
+    section = site.page(f"targets/{slug(target)}.html").split("<h2>报送情况", 1)[1].split("<h2>", 1)[0]
+    assert section.count("<tr><td>") == len(expected)
+    for department, table_no, due, received in expected:
+        cells = f"<td>{html.escape(department)}</td>"
+        row = next(r for r in section.split("<tr>") if cells in r and f"<td>{table_no}</td>" in r)
+        assert f'<td class="num">{due}</td><td class="num">{received}</td>' in row, department
