@@ -184,10 +184,14 @@ def gate_history(data: SiteData) -> dict[str, Any]:
                 len(mine),
                 len(errors),
                 len(warnings),
-                "关闭" if len(errors) else "放行（警告需书面说明）" if len(warnings) else "放行",
+                "有错误：涉及的报告期不得上报"
+                if len(errors)
+                else "仅有警告：书面说明后可上报"
+                if len(warnings)
+                else "全部通过",
             ]
         )
-    header = ["检查时间", "检查日", "触发", "检查项", "错误", "警告", "关卡"]
+    header = ["检查时间", "检查日", "触发", "检查结果数", "未通过的错误", "未通过的警告", "结论"]
     return {"header": header, "rows": rows, "numeric": {3, 4, 5}}
 
 
