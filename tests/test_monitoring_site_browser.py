@@ -38,7 +38,8 @@ def _browser_available() -> bool:
 @pytest.fixture(scope="module")
 def driver() -> Iterator[object]:
     if not _browser_available():
-        message = f"需要 {CHROMIUM} 与 {DRIVER}：apt-get install chromium chromium-driver fonts-noto-cjk（make test 会安装）"
+        packages = "chromium chromium-driver fonts-noto-cjk"
+        message = f"需要 {CHROMIUM} 与 {DRIVER}：apt-get install {packages}（make test 自动安装）"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
