@@ -12,6 +12,7 @@ import pandas as pd
 # Colour classes for the statuses the marts give; the text is always shown beside the colour.
 STATUS_CLASSES = {
     "已完成": "done",
+    "未完成": "missed",
     "进度正常": "on-track",
     "需加快": "hurry",
     "滞后": "behind",
