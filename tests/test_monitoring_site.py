@@ -67,7 +67,8 @@ def test_home_counts_targets_by_status_as_the_marts_do(site: BuiltSite) -> None:
     for title, doc_number, total, behind, done in rows:
         row = re.search(rf"<tr>\s*<td><a [^>]*>{re.escape(html.escape(title))}</a>.*?</tr>", index, re.S)
         assert row, title
-        cells = dict(zip([*columns, "合计"], map(int, re.findall(r'<td class="num">(\d+)</td>', row.group(0))), strict=True))
+        counts = map(int, re.findall(r'<td class="num">(\d+)</td>', row.group(0)))
+        cells = dict(zip([*columns, "合计"], counts, strict=True))
         assert cells["已完成"] == done and cells["滞后"] == behind and cells["合计"] == total, title
         assert html.escape(doc_number or "—") in row.group(0)
     assert "最新数据截至" in index and "质量关卡" in index
