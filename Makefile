@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock faults lint manifest print-tools lock clean help
+.PHONY: run test test-clock faults lint manifest print-tools browser lock clean help
 
 help:
 	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
@@ -34,7 +34,7 @@ manifest: $(STAMP)
 	$(BIN)/python -c "from orchestration.dbt import prepare_manifest; print(prepare_manifest())"
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration sources expectations reports tests
+	$(BIN)/ruff check orchestration sources expectations reports monitoring_site tests
 	$(BIN)/sqlfluff lint dbt_project --disable-progress-bar
 
 # LibreOffice, CJK fonts and poppler: the print-layout tests render forms, returns and receipts to
@@ -49,7 +49,18 @@ print-tools:
 	if [ -n "$$CI" ]; then echo "CI: could not install $(PRINT_PACKAGES)" >&2; exit 1; fi; \
 	echo "note: $(PRINT_PACKAGES) not installed; the print-layout tests will be skipped" >&2
 
-test: $(STAMP) manifest lint print-tools
+# Headless Chromium and CJK fonts for the monitoring site's browser tests, installed the same way;
+# without them those tests are skipped, except under CI (CI=true), where they fail.
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	if command -v apt-get >/dev/null && $$SUDO apt-get update -qq \
+	   && $$SUDO apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES); then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "CI: could not install $(BROWSER_PACKAGES)" >&2; exit 1; fi; \
+	echo "note: $(BROWSER_PACKAGES) not installed; the browser tests will be skipped" >&2
+
+test: $(STAMP) manifest lint print-tools browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 	$(MAKE) --no-print-directory test-clock
 

@@ -9,7 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orchestration import intake_commands, ops_commands, quality_commands, returns_commands, tasks_commands
+from orchestration import (
+    intake_commands,
+    ops_commands,
+    quality_commands,
+    returns_commands,
+    site_commands,
+    tasks_commands,
+)
 from orchestration.console import err, friendly, out
 from orchestration.settings import Settings
 from orchestration.warehouse import query
@@ -31,6 +38,7 @@ quality_commands.register(app)
 returns_commands.register(app)
 ops_commands.register(app)
 tasks_commands.register(app)
+site_commands.register(app)
 
 
 @app.command()

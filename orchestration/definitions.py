@@ -44,6 +44,7 @@ from orchestration.sensors import inbox_sensor
 from orchestration.settings import Settings
 
 SNAPSHOT_KEY = AssetKey(["snapshot", "analyst_snapshot"])
+SITE_KEY = AssetKey(["snapshot", "monitoring_site"])
 SNAPSHOT_SCHEMAS = ("marts", "catalogue")
 
 
@@ -67,6 +68,30 @@ def publish_snapshot_hook(context: HookContext) -> None:
         )
     )
     context.log.info(f"分析快照已发布：{result.database}（{len(result.tables)} 张表，{result.seconds} 秒）")
+    from orchestration.runner import SITE_AFTER_RUN_TAG
+
+    run = context.instance.get_run_by_id(context.run_id)
+    if run is None or SITE_AFTER_RUN_TAG not in run.tags:  # `ipwh run` builds it itself, after the checks
+        _build_site(context)
+
+
+def _build_site(context: HookContext) -> None:
+    """The monitoring site follows the snapshot; a failure is logged, never hides the published snapshot."""
+    from monitoring_site.build import build_site
+
+    try:
+        site = build_site(Settings.from_env())
+    except Exception as exc:  # the snapshot is published either way; the site waits for the next build
+        context.log.warning(f"监测网站未能生成：{exc}")
+        return
+    context.instance.report_runless_asset_event(
+        AssetMaterialization(
+            SITE_KEY,
+            description="指标监测网站已生成",
+            metadata={"index": str(site.folder / "index.html"), "pages": len(site.pages), "seconds": site.seconds},
+        )
+    )
+    context.log.info(f"监测网站已生成：{site.folder / 'index.html'}（{len(site.pages)} 个页面）")
 
 
 def _keys(definition: Any) -> list[AssetKey]:
@@ -107,6 +132,12 @@ def build_definitions(
         group_name="snapshot",
         description="分析快照：数据集市与目录的只读副本（snapshot/warehouse.duckdb 与 Parquet），每次构建成功后发布",
     )
+    site_spec = AssetSpec(
+        SITE_KEY,
+        deps=[SNAPSHOT_KEY],
+        group_name="snapshot",
+        description="指标监测网站：由分析快照生成的静态页面（site/index.html），每次发布快照后重新生成",
+    )
     jobs: list[Any] = [
         define_asset_job(
             MAIN_JOB,
@@ -136,7 +167,7 @@ def build_definitions(
         )
         schedules.append(returns_schedule(period_type, job_name))
     return Definitions(
-        assets=[intake_inbox, *external_raw_specs(), warehouse_dbt, snapshot_spec, *gates, *returns],
+        assets=[intake_inbox, *external_raw_specs(), warehouse_dbt, snapshot_spec, site_spec, *gates, *returns],
         asset_checks=checks,
         jobs=jobs,
         schedules=schedules,

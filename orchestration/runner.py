@@ -25,6 +25,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REFUSED = 3  # the warehouse built, but the gate refused a return: a data problem to act on
 EXIT_STOPPED = 130  # stopped by SIGINT/SIGTERM: the step in progress was interrupted, nothing after it ran
+SITE_AFTER_RUN_TAG = "ipwh/site_after_run"
 
 STEP_LABELS = {
     "intake_inbox": "接收收件箱",
@@ -254,6 +255,7 @@ def execute(
             raise_on_error=False,
             partition_key=partition,
             run_config={"loggers": {"ipwh_progress": {}}},
+            tags={SITE_AFTER_RUN_TAG: "true"},  # run_all builds the site once, after the checks
         )
     summary = RunSummary(job=job_name, success=result.success, partition=partition, run_id=result.run_id)
     summary.seconds = round(time.monotonic() - started, 1)
@@ -338,8 +340,23 @@ def _run_all(settings: Settings, echo: Echo, defs: Any) -> Outcome:
         echo(f"作业 {job_name}（{period.label}，分区 {key}）：")
         outcome.returns.append(execute(job_name, settings, echo, partition=key, defs=defs))
         if outcome.returns[-1].interrupted:
-            break
+            return outcome  # stopped: nothing after the interrupted step runs
+    refresh_snapshot_and_site(settings, echo)
     return outcome
+
+
+def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
+    """Publish the snapshot again once the checks have run, so it and the site carry this run's gate state."""
+    from monitoring_site.build import build_site
+    from orchestration.snapshot import publish_snapshot
+
+    try:
+        publish_snapshot(settings, run_id="ipwh run")
+        site = build_site(settings)
+    except Exception as exc:  # the warehouse and returns are built; only the readers' copies lag
+        echo(f"  ! 分析快照或监测网站未能更新：{exc}")
+        return
+    echo(f"监测网站已更新：{site.folder / 'index.html'}（{len(site.pages)} 个页面，{site.seconds} 秒）")
 
 
 def run_main_job(settings: Settings) -> RunSummary:

@@ -1,6 +1,7 @@
 """The analysts' read-only snapshot of the marts, published after every successful build.
 
-`<IPWH_HOME>/snapshot/warehouse.duckdb` holds copies of the `marts` and `catalogue` schemas plus
+`<IPWH_HOME>/snapshot/warehouse.duckdb` holds copies of the `marts`, `catalogue` and `quality` (check
+results, for the monitoring site's gate state) schemas plus
 `meta.snapshot` (when and from which run it was published); `snapshot/parquet/<schema>.<table>.parquet`
 holds the same tables as Parquet. Both are written under temporary names and renamed into place,
 so a reader sees either the previous snapshot or the new one, never half of one, and an analyst's
@@ -22,7 +23,7 @@ from orchestration.faults import fault_point
 from orchestration.settings import Settings, local_now
 from orchestration.warehouse import WarehouseUnavailable
 
-SNAPSHOT_SCHEMAS = ("marts", "catalogue")
+SNAPSHOT_SCHEMAS = ("marts", "catalogue", "quality")
 
 
 @dataclass
@@ -60,7 +61,8 @@ def publish_snapshot(
             (schema, name)
             for schema, name in con.execute(
                 "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'src' and table_schema in ('marts', 'catalogue') order by 1, 2"
+                "where table_catalog = 'src' and list_contains(?, table_schema) order by 1, 2",
+                [list(SNAPSHOT_SCHEMAS)],
             ).fetchall()
         ]
         if not tables:

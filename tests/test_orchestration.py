@@ -81,6 +81,8 @@ def test_definitions_load_and_validate(orch_home: Settings) -> None:
     assert AssetKey(["raw", "submissions"]) in staging.parent_keys
     assert graph.get(AssetKey(["raw", "submissions"])).is_executable
     assert graph.get(AssetKey(["marts", "dim_plan_targets"])).group_name == "marts"
+    site = graph.get(AssetKey(["snapshot", "monitoring_site"]))  # the site follows the snapshot
+    assert site.parent_keys == {AssetKey(["snapshot", "analyst_snapshot"])}
     assert any(c.name.startswith("unique_plan_targets_target_code") for c in graph.asset_check_keys)
     jobs = {j.name for j in defs.resolve_all_job_defs()}
     assert {MAIN_JOB, INTAKE_JOB, REMIND_JOB} <= jobs

@@ -61,6 +61,10 @@ def test_run_builds_the_sample_and_the_latest_period_of_each_return(
     assert "START sql" not in text and "OK created" not in text  # dbt's own log stays in var/logs
     assert settings.snapshot_db.exists()
     assert list(settings.logs.glob("build_warehouse-*.log"))
+    # The snapshot is published again after the checks, and the monitoring site carries this run's gate.
+    assert "监测网站已更新" in text
+    index = (settings.home / "site" / "index.html").read_text(encoding="utf-8")
+    assert "最近一次质量检查" in index and "质量检查结果：质量关卡状态未知" not in index
 
 
 def test_a_dropped_form_gets_its_receipt_and_refreshed_marts(
