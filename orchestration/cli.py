@@ -12,6 +12,7 @@ from rich.table import Table
 from orchestration import (
     intake_commands,
     ops_commands,
+    portal_commands,
     quality_commands,
     returns_commands,
     site_commands,
@@ -39,6 +40,7 @@ returns_commands.register(app)
 ops_commands.register(app)
 tasks_commands.register(app)
 site_commands.register(app)
+portal_commands.register(app)
 
 
 @app.command()

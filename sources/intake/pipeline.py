@@ -49,6 +49,10 @@ class Incoming:
     path: Path
     inbox_department: str | None = None  # the inbox folder the file came through, if any
     remove_after: bool = False  # inbox files leave the inbox once safely archived and recorded
+    # Portal submissions wait in the intake queue under their hash: these carry what the sender saw.
+    name: str | None = None  # the file name the sender chose (shown, never used as a path)
+    received_at: datetime | None = None  # when the sender submitted it
+    actor: str | None = None  # the portal account that submitted it
 
 
 @dataclass
@@ -112,14 +116,18 @@ def ingest(
     settings: Settings,
     catalogue: Catalogue | None = None,
     actor: str | None = None,
+    wait: bool = True,
 ) -> list[Outcome]:
-    """Ingest files as one batch; returns an outcome (with its receipt) per file, in arrival order."""
+    """Ingest files as one batch; returns an outcome (with its receipt) per file, in arrival order.
+
+    `wait=False` gives up at once (WarehouseUnavailable) when another process holds the warehouse,
+    as the portal's queue merge does: its files simply stay queued for the next attempt."""
     catalogue = catalogue or load()
     actor = actor or _actor()
     settings.ensure_dirs()
-    items = sorted(incoming, key=lambda i: (_received_at(i.path, settings), str(i.path)))
+    items = sorted(incoming, key=lambda i: (_received_at(i, settings), str(i.path)))
     done: list[tuple[Incoming, Outcome]] = []
-    with writer(settings.warehouse) as con:
+    with writer(settings.warehouse, attempts=None if wait else 1) as con:
         temporaries.sweep(settings.receipts, temporaries.RECEIPT)
         temporaries.sweep(settings.archive, temporaries.INCOMING)
         batch = Batch.load(con)
@@ -133,7 +141,7 @@ def ingest(
                     from sources.centres.summaries import SummaryIntake
 
                     summaries = summaries or SummaryIntake.load(con, catalogue)
-                    name, at = display_name(item.path.name), _received_at(item.path, settings)
+                    name, at = display_name(item.path.name), _received_at(item, settings)
                     data = _read(item, name, at)
                     if isinstance(data, ReceiptData):
                         done.append((item, Outcome(item.path, data, None, None)))
@@ -227,8 +235,9 @@ def _one(
     catalogue: Catalogue,
     actor: str,
 ) -> Outcome:
-    name = display_name(item.path.name)
-    received_at = _received_at(item.path, settings)
+    name = display_name(item.name or item.path.name)
+    received_at = _received_at(item, settings)
+    actor = item.actor or actor
     data = _read(item, name, received_at)
     if isinstance(data, ReceiptData):
         return Outcome(item.path, data, None, None)
@@ -389,17 +398,38 @@ def _same_drop(prior: PriorFile, name: str, received_at: datetime, inbox: str | 
     return (prior.file_name, prior.received_at, prior.inbox_department) == (name, received_at, inbox)
 
 
-def _received_at(path: Path, settings: Settings) -> datetime:
-    """When the file reached us: its modification time (when it was dropped), never later than now.
+def judge(
+    data: bytes, catalogue: Catalogue, context: Context
+) -> tuple[Checked | None, list[Problem], dict[str, str], str]:
+    """Read and check one file's bytes as `ingest` does, recording nothing (the portal's immediate
+    verdict): (checked form or None if unreadable, problems, signature, format)."""
+    try:
+        raw = read_form(data)
+    except Unreadable as exc:
+        return None, [exc.problem], {}, "unknown"
+    except Exception as exc:  # a damaged file gets a receipt, never a traceback
+        return None, [failure_problem(exc)], {}, "unknown"
+    try:
+        checked = check_form(raw, catalogue, context)
+    except Exception as exc:
+        return None, [failure_problem(exc)], raw.signature, raw.file_format
+    return checked, checked.problems, raw.signature, raw.file_format
+
+
+def _received_at(item: Incoming, settings: Settings) -> datetime:
+    """When the file reached us: when it was submitted in the portal, else its modification time in
+    the inbox (when it was dropped); never later than now.
 
     "Now" is `settings.now()`: on a pinned day (IPWH_TODAY) a file dropped later is received that day.
     """
-    now = settings.now()
+    now = settings.now().replace(microsecond=0)
+    if item.received_at is not None:
+        return min(item.received_at.replace(microsecond=0), now)
     try:
-        mtime = datetime.fromtimestamp(path.lstat().st_mtime, TIMEZONE).replace(tzinfo=None, microsecond=0)
+        mtime = datetime.fromtimestamp(item.path.lstat().st_mtime, TIMEZONE).replace(tzinfo=None, microsecond=0)
     except OSError:
-        return now.replace(microsecond=0)
-    return min(mtime, now.replace(microsecond=0))
+        return now
+    return min(mtime, now)
 
 
 def _actor() -> str:
