@@ -58,7 +58,9 @@ def ensure_accounts(password_file: Path) -> list[tuple[str, str, str]]:
     ]
     for d in load().rows("departments"):
         if d["submits_data"] == "true":
-            wanted.append((d["department_code"], f"填报员：{d['department_name']}", {"departments": [d["department_code"]]}))
+            wanted.append(
+                (d["department_code"], f"填报员：{d['department_name']}", {"departments": [d["department_code"]]})
+            )
     existing = set(UserModel.objects.values_list("username", flat=True))
     created = []
     for username, role, options in wanted:

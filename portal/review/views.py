@@ -149,7 +149,9 @@ def receipt(request: HttpRequest, submission_id: str, fmt: str) -> HttpResponse:
     row = _row(submission_id)
     if fmt not in ("txt", "xlsx"):
         raise Http404("没有这种回执格式")
-    path = settings.IPWH.receipts / (row.department_code or row.inbox_department or "_未识别") / f"{submission_id}.{fmt}"
+    path = (
+        settings.IPWH.receipts / (row.department_code or row.inbox_department or "_未识别") / f"{submission_id}.{fmt}"
+    )
     if not path.is_file():
         raise Http404("回执文件不存在")
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"回执_{submission_id}.{fmt}")

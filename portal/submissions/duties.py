@@ -137,7 +137,9 @@ def duty(a: Assignment, period: Period, status: StatusView, queued_shas: set[str
     )
 
 
-def duties(department_code: str, status: StatusView, today: date, queued: dict[tuple[str, str], set[str]]) -> list[Duty]:
+def duties(
+    department_code: str, status: StatusView, today: date, queued: dict[tuple[str, str], set[str]]
+) -> list[Duty]:
     out = []
     for a in assigned_forms(department_code):
         for period in recent_periods(a.form, today):

@@ -122,10 +122,13 @@ def upload(request: HttpRequest, department: str, form: str, period: str) -> Htt
         return redirect("submissions:duty", department, form, period)
     upload_file = upload_form.cleaned_data["file"]
     data = upload_file.read()
-    record, _preview = services.receive(
-        data, upload_file.name or "", department, request.user, "upload", form, period
+    record, _preview = services.receive(data, upload_file.name or "", department, request.user, "upload", form, period)
+    audit(
+        request,
+        "上传报表",
+        f"{department}/{form}/{period}",
+        f"{record.file_name} {record.sha256[:16]} {record.outcome}",
     )
-    audit(request, "上传报表", f"{department}/{form}/{period}", f"{record.file_name} {record.sha256[:16]} {record.outcome}")
     return redirect("submissions:submission", record.pk)
 
 
@@ -151,9 +154,7 @@ def online(request: HttpRequest, department: str, form: str, period: str) -> Htt
                 audit(request, "保存草稿", f"{department}/{form}/{p.code}")
                 messages.success(request, "草稿已保存（尚未报送）。")
                 return redirect("submissions:online", department, form, p.code)
-            signature = {
-                k: online_form.cleaned_data[k] for k in ("filled_by", "phone") if online_form.cleaned_data[k]
-            }
+            signature = {k: online_form.cleaned_data[k] for k in ("filled_by", "phone") if online_form.cleaned_data[k]}
             data = render_xlsx_form(a, p, values={k: v for k, v in values.items() if v}, signature=signature)
             preview = services.queue.precheck(data, "网页填报.xlsx", department, settings.IPWH, services.status())
             note = online_form.cleaned_data["note"].strip()

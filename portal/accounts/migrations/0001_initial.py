@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,46 +14,62 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('username', models.CharField(db_index=True, max_length=150, verbose_name='账户')),
-                ('action', models.CharField(max_length=64, verbose_name='操作')),
-                ('target', models.CharField(blank=True, max_length=255, verbose_name='对象')),
-                ('detail', models.TextField(blank=True, verbose_name='说明')),
-                ('address', models.GenericIPAddressField(blank=True, null=True, verbose_name='来源地址')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                ("username", models.CharField(db_index=True, max_length=150, verbose_name="账户")),
+                ("action", models.CharField(max_length=64, verbose_name="操作")),
+                ("target", models.CharField(blank=True, max_length=255, verbose_name="对象")),
+                ("detail", models.TextField(blank=True, verbose_name="说明")),
+                ("address", models.GenericIPAddressField(blank=True, null=True, verbose_name="来源地址")),
             ],
             options={
-                'verbose_name': '操作日志',
-                'verbose_name_plural': '操作日志',
-                'ordering': ['-at'],
+                "verbose_name": "操作日志",
+                "verbose_name_plural": "操作日志",
+                "ordering": ["-at"],
             },
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('must_change_password', models.BooleanField(default=True, verbose_name='首次登录须修改密码')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='portal_profile', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("must_change_password", models.BooleanField(default=True, verbose_name="首次登录须修改密码")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portal_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '账户设置',
-                'verbose_name_plural': '账户设置',
+                "verbose_name": "账户设置",
+                "verbose_name_plural": "账户设置",
             },
         ),
         migrations.CreateModel(
-            name='DepartmentGrant',
+            name="DepartmentGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('department_code', models.CharField(max_length=64, verbose_name='单位代码')),
-                ('granted_at', models.DateTimeField(auto_now_add=True, verbose_name='授权时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='department_grants', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("department_code", models.CharField(max_length=64, verbose_name="单位代码")),
+                ("granted_at", models.DateTimeField(auto_now_add=True, verbose_name="授权时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="department_grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位授权',
-                'verbose_name_plural': '单位授权',
-                'constraints': [models.UniqueConstraint(fields=('user', 'department_code'), name='one_grant_per_department')],
+                "verbose_name": "单位授权",
+                "verbose_name_plural": "单位授权",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "department_code"), name="one_grant_per_department")
+                ],
             },
         ),
     ]

@@ -4,28 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ReviewAction',
+            name="ReviewAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('submission_id', models.CharField(db_index=True, max_length=64, verbose_name='回执编号')),
-                ('action', models.CharField(choices=[('approved', '审核通过'), ('returned', '退回')], max_length=16, verbose_name='操作')),
-                ('reason', models.TextField(blank=True, verbose_name='意见')),
-                ('username', models.CharField(max_length=150, verbose_name='审核人')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("submission_id", models.CharField(db_index=True, max_length=64, verbose_name="回执编号")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("approved", "审核通过"), ("returned", "退回")], max_length=16, verbose_name="操作"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="意见")),
+                ("username", models.CharField(max_length=150, verbose_name="审核人")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
             ],
             options={
-                'verbose_name': '审核记录',
-                'verbose_name_plural': '审核记录',
-                'ordering': ['-at'],
-                'permissions': [('review_submissions', '查看报送情况并审核')],
+                "verbose_name": "审核记录",
+                "verbose_name_plural": "审核记录",
+                "ordering": ["-at"],
+                "permissions": [("review_submissions", "查看报送情况并审核")],
             },
         ),
     ]

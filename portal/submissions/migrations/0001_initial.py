@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,45 +14,61 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Draft',
+            name="Draft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('department_code', models.CharField(max_length=64, verbose_name='单位代码')),
-                ('form_code', models.CharField(max_length=64, verbose_name='报表')),
-                ('period', models.CharField(max_length=16, verbose_name='报告期')),
-                ('values', models.JSONField(default=dict, verbose_name='填报内容')),
-                ('saved_by', models.CharField(max_length=150, verbose_name='保存人')),
-                ('saved_at', models.DateTimeField(auto_now=True, verbose_name='保存时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("department_code", models.CharField(max_length=64, verbose_name="单位代码")),
+                ("form_code", models.CharField(max_length=64, verbose_name="报表")),
+                ("period", models.CharField(max_length=16, verbose_name="报告期")),
+                ("values", models.JSONField(default=dict, verbose_name="填报内容")),
+                ("saved_by", models.CharField(max_length=150, verbose_name="保存人")),
+                ("saved_at", models.DateTimeField(auto_now=True, verbose_name="保存时间")),
             ],
             options={
-                'verbose_name': '网页填报草稿',
-                'verbose_name_plural': '网页填报草稿',
-                'constraints': [models.UniqueConstraint(fields=('department_code', 'form_code', 'period'), name='one_draft_per_duty')],
+                "verbose_name": "网页填报草稿",
+                "verbose_name_plural": "网页填报草稿",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("department_code", "form_code", "period"), name="one_draft_per_duty"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PortalSubmission',
+            name="PortalSubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('department_code', models.CharField(db_index=True, max_length=64, verbose_name='单位代码')),
-                ('form_code', models.CharField(max_length=64, verbose_name='报表')),
-                ('period', models.CharField(max_length=16, verbose_name='报告期')),
-                ('channel', models.CharField(choices=[('upload', '上传文件'), ('online', '网页填报')], max_length=8, verbose_name='方式')),
-                ('file_name', models.CharField(max_length=255, verbose_name='文件名')),
-                ('sha256', models.CharField(db_index=True, max_length=64, verbose_name='文件指纹')),
-                ('submitted_at', models.DateTimeField(verbose_name='提交时间')),
-                ('outcome', models.CharField(max_length=16, verbose_name='审核结果')),
-                ('problems', models.JSONField(default=list, verbose_name='问题清单')),
-                ('preview', models.JSONField(default=dict, verbose_name='回执摘要')),
-                ('note', models.TextField(blank=True, verbose_name='情况说明')),
-                ('queued', models.BooleanField(default=False, verbose_name='已提交入库')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='portal_submissions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("department_code", models.CharField(db_index=True, max_length=64, verbose_name="单位代码")),
+                ("form_code", models.CharField(max_length=64, verbose_name="报表")),
+                ("period", models.CharField(max_length=16, verbose_name="报告期")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("upload", "上传文件"), ("online", "网页填报")], max_length=8, verbose_name="方式"
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255, verbose_name="文件名")),
+                ("sha256", models.CharField(db_index=True, max_length=64, verbose_name="文件指纹")),
+                ("submitted_at", models.DateTimeField(verbose_name="提交时间")),
+                ("outcome", models.CharField(max_length=16, verbose_name="审核结果")),
+                ("problems", models.JSONField(default=list, verbose_name="问题清单")),
+                ("preview", models.JSONField(default=dict, verbose_name="回执摘要")),
+                ("note", models.TextField(blank=True, verbose_name="情况说明")),
+                ("queued", models.BooleanField(default=False, verbose_name="已提交入库")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="portal_submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网上报送记录',
-                'verbose_name_plural': '网上报送记录',
-                'ordering': ['-submitted_at', '-id'],
-                'permissions': [('submit_forms', '为所授权单位报送报表')],
+                "verbose_name": "网上报送记录",
+                "verbose_name_plural": "网上报送记录",
+                "ordering": ["-submitted_at", "-id"],
+                "permissions": [("submit_forms", "为所授权单位报送报表")],
             },
         ),
     ]

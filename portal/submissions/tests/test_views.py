@@ -83,7 +83,9 @@ class TestUpload:
         assert record.outcome == "accepted" and record.problems[0]["severity"] == "warning"
         assert "填写说明" in page and not record.queued
         assert read_status(ipwh).rows == []
-        after = client.post(reverse("submissions:explain", args=[record.pk]), {"note": "本月集中授权，数据属实"}, follow=True)
+        after = client.post(
+            reverse("submissions:explain", args=[record.pk]), {"note": "本月集中授权，数据属实"}, follow=True
+        )
         assert "情况说明：本月集中授权，数据属实" in after.content.decode(), after.content.decode()[-1500:]
         record.refresh_from_db()
         assert record.queued and record.note == "本月集中授权，数据属实"
