@@ -20,6 +20,14 @@ GULOU, TAIJIANG = "350102.amr", "350103.amr"
 FORM, PERIOD = "ip_creation_monthly", "2026-10"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Let fixtures see whether the test failed (the browser test keeps its screenshots then)."""
+    outcome = yield
+    if call.when == "call":
+        item.rep_call = outcome.get_result()
+
+
 @pytest.fixture
 def ipwh(tmp_path: Path, settings) -> Settings:  # type: ignore[no-untyped-def]
     home = tmp_path / "var"

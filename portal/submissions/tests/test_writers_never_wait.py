@@ -72,7 +72,10 @@ def test_upload_gets_its_receipt_while_a_build_holds_the_warehouse(client, gulou
     rows = read_status(ipwh).rows
     assert [(r.department_code, r.version, r.outcome) for r in rows] == [(GULOU, 1, "accepted")]
     assert queue.pending(ipwh) == []
-    assert "为第 1 版" in client.get(reverse("submissions:submission", args=[PortalSubmission.objects.get().pk])).content.decode()
+    assert (
+        "为第 1 版"
+        in client.get(reverse("submissions:submission", args=[PortalSubmission.objects.get().pk])).content.decode()
+    )
 
 
 def test_fifty_submissions_during_a_build_all_land_once(ipwh, build_holds_the_warehouse):  # type: ignore[no-untyped-def]
