@@ -28,13 +28,15 @@ run: $(STAMP)
 	IPWH_TODAY=$(SAMPLE_DAY) $(BIN)/ipwh run || test $$? -eq 3
 	IPWH_TODAY=$(SAMPLE_DAY) $(BIN)/ipwh demo --follow-up
 	IPWH_TODAY=$(SAMPLE_DAY) $(BIN)/ipwh run
+	IPWH_TODAY=$(SAMPLE_DAY) $(BIN)/ipwh portal setup
+	@echo "网上报送平台：运行 $(BIN)/ipwh portal，浏览器打开 http://127.0.0.1:8000/ ；账户与初始密码见 var/portal/initial_passwords.csv"
 
 # The dbt manifest Dagster loads; tests and CI prepare it explicitly.
 manifest: $(STAMP)
 	$(BIN)/python -c "from orchestration.dbt import prepare_manifest; print(prepare_manifest())"
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration sources expectations reports monitoring_site tests
+	$(BIN)/ruff check orchestration sources expectations reports monitoring_site tests portal
 	$(BIN)/sqlfluff lint dbt_project --disable-progress-bar
 
 # LibreOffice, CJK fonts and poppler: the print-layout tests render forms, returns and receipts to
