@@ -319,6 +319,7 @@ def _run_all(settings: Settings, echo: Echo, defs: Any) -> Outcome:
     from orchestration.partitions import latest_ended_partition, period_of_partition
 
     prepare(settings)
+    _merge_portal_queue(settings, echo)
     if defs is None:
         from orchestration.definitions import build_definitions
 
@@ -357,6 +358,17 @@ def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
         echo(f"  ! 分析快照或监测网站未能更新：{exc}")
         return
     echo(f"监测网站已更新：{site.folder / 'index.html'}（{len(site.pages)} 个页面，{site.seconds} 秒）")
+
+
+def _merge_portal_queue(settings: Settings, echo: Echo) -> None:
+    """Portal submissions still queued (no portal server running) are recorded before the build reads raw."""
+    from sources.intake.queue import merge, pending
+
+    if not pending(settings):
+        return
+    merged = merge(settings)
+    if merged is not None:
+        echo(f"已记录 {len(merged)} 份排队的网上报送。")
 
 
 def run_main_job(settings: Settings) -> RunSummary:
