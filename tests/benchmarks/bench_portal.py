@@ -28,7 +28,7 @@ from sources.intake.status import read_status
 from sources.periods import Period
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the repository's tests package
-from tests.form_files import CREATION_VALUES  # noqa: E402
+from tests.form_files import CREATION_VALUES
 
 SUBMISSIONS = 50
 _HOLD = "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); sys.stdin.read()"
@@ -68,9 +68,12 @@ def main() -> None:
     rows = read_status(settings).rows
     versions = sorted(r.version for r in rows if r.version)
     print(f"{SUBMISSIONS} 份同时报送（仓库写锁被另一进程占用）：")
-    print(f"  回执延迟 中位数 {statistics.median(latencies):.2f} s，95% {latencies[int(0.95 * len(latencies)) - 1]:.2f} s")
-    print(f"  审核结果：{sum(r[1] == 'accepted' for r in results)} 份通过；占用期间合并：{'等待' if busy is None else '已合并'}")
-    print(f"  释放后合并 {len(merged or [])} 份，用时 {merge_seconds:.2f} s；入库 {len(rows)} 份，版本 {versions[0]}…{versions[-1]}")
+    p95 = latencies[int(0.95 * len(latencies)) - 1]
+    accepted = sum(r[1] == "accepted" for r in results)
+    print(f"  回执延迟 中位数 {statistics.median(latencies):.2f} s，95% {p95:.2f} s")
+    print(f"  审核结果：{accepted} 份通过；占用期间合并：{'等待' if busy is None else '已合并'}")
+    print(f"  释放后合并 {len(merged or [])} 份，用时 {merge_seconds:.2f} s；入库 {len(rows)} 份")
+    print(f"  版本 {versions[0]}…{versions[-1]}")
     print(f"  全部入库且无重复：{versions == list(range(1, SUBMISSIONS + 1))}")
 
 
