@@ -156,7 +156,14 @@ def render_text(report: ReminderReport) -> str:
                 f"  - {r.department_name}（{r.department_code}）{r.table_no}《{r.form_name}》{r.period}："
                 f"应于 {r.due} 报送，已逾期 {-r.days} 天"
             )
+    if report.items:
+        lines += ["", f"请登录网上报送平台报送：{portal_url()}（账户为本单位代码）"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def portal_url() -> str:
+    """Where departments submit: IPWH_PORTAL_URL, else the embedded portal's address (`ipwh portal`)."""
+    return os.environ.get("IPWH_PORTAL_URL", "").strip() or "http://127.0.0.1:8000/"
 
 
 def render_csv(report: ReminderReport) -> str:
