@@ -14,5 +14,6 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("forms/", include("portal.submissions.urls")),
     path("review/", include("portal.review.urls")),
+    path("returns/", include("portal.returns.urls")),
     path("admin/", admin.site.urls),
 ]

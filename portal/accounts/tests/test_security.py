@@ -26,7 +26,7 @@ def _routes(namespace: str) -> list[str]:
 
 
 SUBMITTER_ROUTES = _routes("submissions")
-ANALYST_ROUTES = _routes("review")
+ANALYST_ROUTES = _routes("review") + _routes("returns")
 
 
 @pytest.fixture
@@ -47,7 +47,15 @@ def _url(name: str, objects: dict[str, object]) -> str:
         p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == name.split(":")[0]
     ).url_patterns
     route = next(p for p in pattern if p.name == name.split(":")[1])
-    values = {"department": GULOU, "form": FORM, "period": PERIOD, "fmt": "txt", **objects}
+    values = {
+        "department": GULOU,
+        "form": FORM,
+        "period": PERIOD,
+        "fmt": "txt",
+        "version": 1,
+        "name": "r.xlsx",
+        **objects,
+    }
     kwargs = {k: values[k] for k in route.pattern.converters}
     return reverse(name, kwargs=kwargs)
 

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.submissions",
     "portal.review",
+    "portal.returns",
 ]
 
 MIDDLEWARE = [
