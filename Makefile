@@ -55,12 +55,14 @@ print-tools:
 # without them those tests are skipped, except under CI (CI=true), where they fail.
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; \
+	then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
 	if command -v apt-get >/dev/null && $$SUDO apt-get update -qq \
 	   && $$SUDO apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES); then exit 0; fi; \
 	if [ -n "$$CI" ]; then echo "CI: could not install $(BROWSER_PACKAGES)" >&2; exit 1; fi; \
 	echo "note: $(BROWSER_PACKAGES) not installed; the browser tests will be skipped" >&2
+
 
 test: $(STAMP) manifest lint print-tools browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
