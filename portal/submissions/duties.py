@@ -132,7 +132,7 @@ def duty(a: Assignment, period: Period, status: StatusView, queued_shas: set[str
         current,
         rows,
         bool(queued_shas - recorded),
-        (a.form.code, a.department_code, period.code) in status.locked,
+        status.is_locked(a.form.code, a.department_code, period),
         today,
     )
 

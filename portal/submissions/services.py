@@ -49,7 +49,7 @@ def receive(
         channel=channel,
         file_name=preview.file_name,
         sha256=preview.sha256,
-        submitted_at=timezone.now(),
+        submitted_at=timezone.make_aware(preview.received_at),
         outcome=preview.outcome,
         problems=problem_dicts(preview),
         preview=_summary(preview),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from orchestration.settings import Settings, local_now
+from orchestration.settings import Settings
 from orchestration.warehouse import WarehouseUnavailable
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
@@ -81,12 +81,17 @@ def precheck(
     catalogue = catalogue or load()
     sha = sha256_hex(data)
     archive_bytes(data, sha, sniff(data), settings.archive)  # nothing is parsed before it is kept
-    at = (received_at or local_now()).replace(microsecond=0)
+    at = (received_at or settings.now()).replace(microsecond=0)
     name = display_name(file_name)
     prior = status.by_sha(sha)
     if prior is not None:
         return Preview(sha, name, at, "duplicate", duplicate_of=prior, department_code=department_code)
-    context = Context(today=settings.today, inbox_department=department_code, locked=status.locked)
+    context = Context(
+        today=settings.today,
+        inbox_department=department_code,
+        locked=status.locked,
+        locked_periods=status.locked_periods,
+    )
     checked, problems, _signature, _format = judge(data, catalogue, context)
     found = checked.assignment if checked else None
     period = checked.period if checked else None

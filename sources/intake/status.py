@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.settings import Settings, local_now
+from sources.intake.store import locked_periods, locking_period
+from sources.periods import Period
 
 # Latest status of each submission. Events of one instant are ordered by their place in the life cycle.
 STATUS_SQL = """
@@ -82,6 +84,11 @@ class StatusView:
     locked: frozenset[tuple[str, str, str]] = frozenset()
     as_of: str = ""
     stale: bool = False  # the warehouse was busy: this is the copy saved at `as_of`
+    locked_periods: tuple[Period, ...] = ()  # periods of returns submitted upward: nothing more is taken
+
+    def is_locked(self, form_code: str, department_code: str, period: Period) -> bool:
+        key = (form_code, department_code, period.code)
+        return key in self.locked or locking_period(period, self.locked_periods) is not None
 
     def for_department(self, department_code: str) -> list[SubmissionRow]:
         return [r for r in self.rows if department_code in (r.department_code, r.inbox_department)]
@@ -109,12 +116,13 @@ def read_status(settings: Settings) -> StatusView:
                 """select distinct s.form_code, s.department_code, s.period from raw.submission_events as e
                    inner join raw.submissions as s using (submission_id) where e.status = 'locked'"""
             ).fetchall()
+            periods = locked_periods(con)
         except duckdb.CatalogException:  # no raw tables yet: nothing was ever received
             return StatusView(as_of=_now_text())
     finally:
         con.close()
     view = StatusView(
-        [_row(r) for r in rows], frozenset((str(f), str(d), str(p)) for f, d, p in locked), _now_text(), False
+        [_row(r) for r in rows], frozenset((str(f), str(d), str(p)) for f, d, p in locked), _now_text(), False, periods
     )
     _save(view, cache_path(settings))
     return view
@@ -132,7 +140,12 @@ def _now_text() -> str:
 
 def _save(view: StatusView, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"as_of": view.as_of, "locked": sorted(view.locked), "rows": [asdict(r) for r in view.rows]}
+    payload = {
+        "as_of": view.as_of,
+        "locked": sorted(view.locked),
+        "locked_periods": [[p.code, p.period_type] for p in view.locked_periods],
+        "rows": [asdict(r) for r in view.rows],
+    }
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".status-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False)
@@ -150,4 +163,5 @@ def _cached(settings: Settings) -> StatusView:
         frozenset(tuple(k) for k in payload["locked"]),
         payload["as_of"],
         True,
+        tuple(Period.parse(code, kind) for code, kind in payload.get("locked_periods", [])),
     )
