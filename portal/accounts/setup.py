@@ -39,7 +39,7 @@ def create_account(
     if admin:
         user.is_staff = user.is_superuser = True
         user.save()
-    Profile.objects.create(user=user, must_change_password=True)
+    Profile.objects.update_or_create(user=user, defaults={"must_change_password": True})
     if departments:
         user.groups.add(Group.objects.get(name=SUBMITTER_GROUP))
         DepartmentGrant.objects.bulk_create(DepartmentGrant(user=user, department_code=d) for d in departments)

@@ -149,7 +149,7 @@ def online(request: HttpRequest, department: str, form: str, period: str) -> Htt
                     department_code=department,
                     form_code=form,
                     period=p.code,
-                    defaults={"values": request.POST.dict() | values, "saved_by": request.user.get_username()},
+                    defaults={"values": _draft_values(online_form), "saved_by": request.user.get_username()},
                 )
                 audit(request, "保存草稿", f"{department}/{form}/{p.code}")
                 messages.success(request, "草稿已保存（尚未报送）。")
@@ -178,6 +178,11 @@ def online(request: HttpRequest, department: str, form: str, period: str) -> Htt
         "submissions/online.html",
         {"assignment": a, "period": p, "form": online_form, "draft": draft, "problems": problems},
     )
+
+
+def _draft_values(form: OnlineForm) -> dict[str, str]:
+    """What a draft keeps: the form's own fields as typed (no token, no button)."""
+    return {name: str(form.cleaned_data.get(name, "")) for name in form.fields}
 
 
 def _own_submission(request: HttpRequest, pk: int) -> PortalSubmission:

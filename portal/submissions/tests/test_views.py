@@ -148,3 +148,33 @@ class TestHostileUploads:
         response = _upload(client, b"x" * (3 * 1024 * 1024), name="大.xlsx")
         assert "超过 1 MB 上限" in response.content.decode()
         assert not PortalSubmission.objects.exists()
+
+
+class TestOnlineForm:
+    def _url(self) -> str:
+        return reverse("submissions:online", args=[GULOU, FORM, PERIOD])
+
+    def test_draft_keeps_what_was_typed_and_submits_nothing(self, client, gulou, ipwh):  # type: ignore[no-untyped-def]
+        _login(client, gulou)
+        client.post(self._url(), {"action": "save", "patent_applications": "1,200", "filled_by": "张三"})
+        page = client.get(self._url()).content.decode()
+        assert 'value="1,200"' in page and 'value="张三"' in page and "已载入" in page
+        assert not PortalSubmission.objects.exists() and read_status(ipwh).rows == []
+
+    def test_error_is_shown_on_its_field_and_nothing_is_recorded(self, client, gulou, ipwh):  # type: ignore[no-untyped-def]
+        _login(client, gulou)
+        values = {k: str(v) for k, v in CREATION_VALUES.items()} | {"patent_grants": "六百五"}
+        page = client.post(self._url(), {"action": "submit", **values}).content.decode()
+        assert "不是数值" in page and "has-error" in page
+        assert not PortalSubmission.objects.exists()
+
+    def test_clean_form_is_submitted_and_the_draft_is_gone(self, client, gulou, ipwh):  # type: ignore[no-untyped-def]
+        from portal.submissions.models import Draft
+
+        _login(client, gulou)
+        client.post(self._url(), {"action": "save", "patent_applications": "1200"})
+        values = {k: str(v) for k, v in CREATION_VALUES.items()}
+        page = client.post(self._url(), {"action": "submit", **values}, follow=True).content.decode()
+        assert "审核通过，已接收，为第 1 版" in page
+        assert not Draft.objects.exists()
+        assert PortalSubmission.objects.get().channel == "online"
