@@ -48,7 +48,10 @@ def _free_port() -> int:
 @pytest.fixture
 def postgres() -> Iterator[dict[str, str]]:
     if not PG_BINS:
-        pytest.skip("未安装 Debian 的 postgresql 软件包（apt-get install postgresql）：跳过 Postgres 账户库测试")
+        message = "未安装 Debian 的 postgresql 软件包（apt-get install postgresql）"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + "：CI 中必须安装（make postgres）")
+        pytest.skip(message + "：跳过 Postgres 账户库测试")
     bin_dir = PG_BINS[-1].parent
     root = Path(tempfile.mkdtemp(prefix="ipwh-pg-"))
     as_user: list[str] = []
