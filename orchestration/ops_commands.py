@@ -1,6 +1,6 @@
-"""`ipwh ui | query | remind`: the web UI, SQL on the analysts' snapshot, and the reminder.
+"""`ipwh ui | query | shell | remind`: the web UI, SQL on the analysts' snapshot, and the reminder.
 
-`query` and `remind` import neither Dagster nor dbt: they start in well under a second.
+`query`, `shell` and `remind` import neither Dagster nor dbt: they start in well under a second.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from orchestration.console import UsageError, err, friendly, out
 from orchestration.settings import REPO_ROOT, Settings
@@ -28,6 +27,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to `ipwh`."""
     app.command("ui")(ui)
     app.command("query")(query_snapshot)
+    app.command("shell")(shell)
     app.command("remind")(remind)
 
 
@@ -101,16 +101,22 @@ def ui(
 @friendly
 def query_snapshot(
     sql: Annotated[str, typer.Argument(help="SQL 查询（只读），如 select * from marts.dim_plan_targets limit 5")],
-    as_csv: Annotated[bool, typer.Option("--csv", help="以 CSV 输出到标准输出（全部行）")] = False,
-    max_rows: Annotated[int, typer.Option("--max-rows", help="表格最多显示的行数")] = DEFAULT_MAX_ROWS,
+    as_csv: Annotated[bool, typer.Option("--csv", help="以 CSV 输出到标准输出（全部行，数值不取舍）")] = False,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="最多显示的行数")] = DEFAULT_MAX_ROWS,
+    vertical: Annotated[
+        bool | None,
+        typer.Option("--vertical/--table", "-x", help="逐行竖排显示（列名：值）或表格；缺省时放不下的宽结果自动竖排"),
+    ] = None,
 ) -> None:
-    """在分析快照（只读，每次构建成功后发布）上执行 SQL 并以表格显示；不会阻塞定时构建。
+    """在分析快照（只读，每次构建成功后发布）上执行 SQL 并显示结果；不会阻塞定时构建。
 
-    表：marts.*、catalogue.*、meta.snapshot（发布时间）。
+    表：marts.*、catalogue.*、meta.snapshot（发布时间）。数值按其计量单位的小数位显示；列太多时逐行竖排。
+    交互式查询：ipwh shell。
     示例：ipwh query "select plan_code, count(*) from marts.dim_plan_targets group by 1"
     """
     import duckdb
 
+    from orchestration.query_output import print_result
     from orchestration.snapshot import open_snapshot
 
     if not sql.strip():
@@ -137,18 +143,21 @@ def query_snapshot(
         rows = cursor.fetchmany(max_rows + 1)
     finally:
         con.close()
-    table = Table(*[escape(c) for c in columns], show_lines=False)
-    for row in rows[:max_rows]:
-        table.add_row(*[escape(_cell(v)) for v in row])
-    out.print(table)
+    print_result(out, columns, rows[:max_rows], vertical)
     more = f"（仅显示前 {max_rows} 行，用 --max-rows 或 --csv 查看更多）" if len(rows) > max_rows else ""
     out.print(f"{min(len(rows), max_rows)} 行{more}")
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return "—"
-    return str(value)
+@friendly
+def shell() -> None:
+    """交互式只读 SQL（分析快照）：输入以分号结尾的查询，结果与 ipwh query 相同；.tables 列出表，.quit 退出。
+
+    不需要另装 duckdb 命令行程序（其 1.5 版打不开本仓库 DuckDB 2.0 写的文件）。
+    示例：ipwh shell
+    """
+    from orchestration.shell import run_shell
+
+    run_shell(Settings.from_env(), sys.stdin, out)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -127,12 +127,14 @@ def list_returns() -> None:
     """
     from orchestration.warehouse import read_only
     from reports.registry import MANIFEST
-    from reports.spec import load_definitions
+    from reports.spec import display_title, load_definitions
+    from sources.catalogue import load
 
     settings = Settings.from_env()
+    plans = load().plans
     table = Table("编码", "表号", "报表", "报告期类型", title="报表定义（reports/definitions）")
     for d in load_definitions().values():
-        table.add_row(d.code, d.table_no, d.title, "、".join(_TYPE_LABEL[t] for t in d.period_types))
+        table.add_row(d.code, d.table_no, display_title(d, plans), "、".join(_TYPE_LABEL[t] for t in d.period_types))
     out.print(table)
     submitted: dict[tuple[str, int], tuple[str, str]] = {}
     if settings.warehouse.exists():

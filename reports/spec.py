@@ -8,6 +8,7 @@ baseline year, region …), so no indicator, unit or department is written into 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,14 @@ def load_definitions(folder: Path = DEFINITIONS_DIR) -> dict[str, ReturnDefiniti
     if not out:
         raise DefinitionError(f"{folder} 中没有报表定义（*.yaml）")
     return out
+
+
+def display_title(definition: ReturnDefinition, plans: dict[str, dict[str, str]]) -> str:
+    """The title as a list shows it, without a warehouse: `{plan_…}` placeholders from the catalogue's
+    plans row (params.plan, or the first of params.plans); anything else stays visible, never guessed."""
+    code = definition.params.get("plan") or next(iter(definition.params.get("plans") or []), None)
+    plan = plans.get(str(code), {}) if code else {}
+    return re.sub(r"\{([a-z_]+)\}", lambda m: str(plan.get(m.group(1)) or m.group(0)), definition.title)
 
 
 def load_conventions(path: Path = CONVENTIONS_FILE) -> dict[str, Any]:
