@@ -25,15 +25,14 @@ HELP = (
     ".tables 列出表　.help 本说明　.quit 退出（或 Ctrl+D）"
 )
 TABLES_SQL = (
-    "select table_schema || '.' || table_name as 表 from information_schema.tables "
-    "order by table_schema, table_name"
+    "select table_schema || '.' || table_name as 表 from information_schema.tables order by table_schema, table_name"
 )
 
 
 def _reader(stream: TextIO, interactive: bool) -> Callable[[str], str | None]:
     """One input line per call (None at the end); a terminal gets prompts, line editing and history."""
     if not interactive:
-        return lambda _prompt: (line.rstrip("\n") if (line := stream.readline()) else None)
+        return lambda _prompt: line.rstrip("\n") if (line := stream.readline()) else None
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
 
@@ -101,7 +100,7 @@ def run_shell(settings: Settings, stream: TextIO, console: Console) -> int:
                 console.print(f"SQL 无法执行（快照为只读，仅支持查询）：{detail}", markup=False)
                 continue
             print_result(console, columns, rows[:MAX_ROWS])
-            more = f"（仅显示前 {MAX_ROWS} 行；全部行：ipwh query --csv \"…\"）" if len(rows) > MAX_ROWS else ""
+            more = f'（仅显示前 {MAX_ROWS} 行；全部行：ipwh query --csv "…"）' if len(rows) > MAX_ROWS else ""
             console.print(f"{min(len(rows), MAX_ROWS)} 行{more}", markup=False)
     finally:
         con.close()
