@@ -170,7 +170,7 @@ def centres_designate(
     """登记一个新认定的中心。
 
     示例：ipwh centres designate --code FZ-SW-01 --name 福州软件产业知识产权协同保护与运营中心
-    --applicant 某软件公司 --kind enterprise --industry 软件和信息服务 --region 350102 --date 2025-06-30
+    --applicant 某软件公司 --kind enterprise --industry 软件和信息服务 --region 350102 --date 2023-06-30
     """
     fields = {
         "centre_code": code,
@@ -194,9 +194,11 @@ def centres_review(
     document: Annotated[str | None, typer.Option("--doc", help="复核文号")] = None,
     revoke: Annotated[bool, typer.Option("--revoke", help="复核未通过，撤销认定")] = False,
 ) -> None:
-    """登记复核结果（每三年一次）：通过，或 --revoke 撤销。
+    """登记已作出的复核结果（每三年一次）：通过，或 --revoke 撤销。
 
-    示例：ipwh centres review FZ-SW-01 --date 2028-06-30
+    日期不能晚于今天；下次复核到期日见 ipwh centres list。
+
+    示例：ipwh centres review FZ-SW-01 --date 2026-06-30
     """
     event = "revoked" if revoke else "re_reviewed"
     _record({"centre_code": code, "event": event, "event_date": on, "document_no": document or ""})

@@ -113,3 +113,36 @@ def test_the_readme_offers_only_shells_the_install_provides() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert "duckdb -readonly" not in readme
     assert "ipwh shell" in readme
+
+
+def _readme_commands(prefix: str) -> list[list[str]]:
+    import shlex
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    found = []
+    for line in readme.splitlines():
+        if line.startswith(prefix):
+            command = line.split("#", 1)[0].replace("[--revoke]", "").replace("…", "示例")
+            found.append(shlex.split(command)[1:])
+    return found
+
+
+def test_the_readmes_centre_examples_run_as_written(ipwh_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IPWH_TODAY", "2026-11-21")  # the sample scenario's today
+    commands = _readme_commands("ipwh centres designate") + _readme_commands("ipwh centres review")
+    assert len(commands) == 2
+    for args in commands:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "已登记 1 条记录" in result.output
+
+
+def test_a_review_dated_after_today_is_refused_with_what_to_do_instead(
+    ipwh_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IPWH_TODAY", "2026-11-21")
+    designate = _readme_commands("ipwh centres designate")[0]
+    assert runner.invoke(app, designate).exit_code == 0
+    result = runner.invoke(app, ["centres", "review", "FZ-SW-01", "--date", "2028-06-30"])
+    assert result.exit_code == 1
+    assert "晚于今天" in result.output and "ipwh centres list" in result.output

@@ -270,7 +270,10 @@ def _check_rows(
         if day is None:
             bad(f"{where} event_date：{row['event_date']!r} 不是日期，应为 2024-05-10 这样的格式")
         elif day > today:
-            bad(f"{where} event_date：{day.isoformat()} 晚于今天（{today.isoformat()}）")
+            bad(
+                f"{where} event_date：{day.isoformat()} 晚于今天（{today.isoformat()}）：名册只登记已作出的认定、"
+                "复核或撤销；到期的复核见 ipwh centres list 的“下次复核”"
+            )
         elif start and day < start:
             bad(f"{where} event_date：{day.isoformat()} 早于工作方案印发日 {start.isoformat()}（004）")
         kind = row["applicant_kind"]
