@@ -18,13 +18,15 @@ from orchestration import (
     site_commands,
     tasks_commands,
 )
+from orchestration.cli_text import localise
 from orchestration.console import err, friendly, out
 from orchestration.settings import Settings
 from orchestration.warehouse import query
 from sources.catalogue import CatalogueError, load
 
+localise()  # Typer's own help and usage-error strings in Chinese (read when help or an error is shown)
 app = typer.Typer(
-    help="知识产权规划监测数据仓库 (IP-plan monitoring warehouse).\n\n示例：ipwh run",
+    help="知识产权规划监测数据仓库：报表接收、质量关卡、上报报表与分析快照。\n\n示例：ipwh run",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -99,7 +101,7 @@ def run() -> None:
         return period_of_partition(period_type, summary.partition).code if summary.partition else None
 
     for summary in outcome.returns:
-        if summary.success:
+        if summary.success and not summary.refused:
             code = period_code(summary)
             out.print(f"[green]已生成上报报表[/green] {code}：{settings.outbox / str(code)}")
     if settings.snapshot_db.exists():
@@ -223,7 +225,7 @@ def catalogue_check() -> None:
 @catalogue_app.command("forms")
 @friendly
 def catalogue_forms() -> None:
-    """列出各报表：表号、报告期、报送期限与数据项数。
+    """列出各报表（含重点任务季报）：表号、报告期、报送期限与数据项数。
 
     示例：ipwh catalogue forms
     """
@@ -231,6 +233,7 @@ def catalogue_forms() -> None:
     counts: dict[str, int] = {}
     for row in cat.rows("form_elements"):
         counts[row["form_code"]] = counts.get(row["form_code"], 0) + 1
+    led = {r["task_code"] for r in cat.rows("task_units") if r["unit_role"] == "lead"}
     period = {"month": "月报", "quarter": "季报", "year": "年报"}
     table = Table("表号", "报表", "编码", "报告期", "期末后报送天数", "数据项")
     for f in cat.rows("forms"):
@@ -241,6 +244,15 @@ def catalogue_forms() -> None:
             period[f["period_type"]],
             f["due_days"],
             str(counts.get(f["form_code"], 0)),
+        )
+    for f in cat.rows("task_forms"):
+        table.add_row(
+            f["table_no"],
+            f["form_name"],
+            f["form_code"],
+            period[f["period_type"]],
+            f["due_days"],
+            f"每项任务一行（{len(led)} 项有牵头单位）",
         )
     out.print(table)
 

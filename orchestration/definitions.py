@@ -1,6 +1,6 @@
 """The one Dagster `Definitions` of the product (load with `dagster -m orchestration.definitions`).
 
-Graph: inbox → raw (intake) → catalogue / staging / intermediate → marts (dbt) → gate → returns,
+Graph: inbox (external asset) → raw (intake) → catalogue / staging / intermediate → marts (dbt) → gate → returns,
 with dbt tests and the quality rules as asset checks. Jobs:
 
 - `build_warehouse`: intake of whatever is in the inbox, every dbt seed, model and test, the quality
@@ -36,7 +36,7 @@ from dagster import (
 
 from orchestration.dbt import DBT_OP_NAME, build_dbt_assets, dbt_resource, manifest_path
 from orchestration.failures import record_run_failures
-from orchestration.intake_assets import INTAKE_KEYS, external_raw_specs, intake_inbox
+from orchestration.intake_assets import INTAKE_KEYS, external_raw_specs, inbox_spec, intake_inbox
 from orchestration.names import INTAKE_JOB, MAIN_JOB, RETURNS_JOBS
 from orchestration.partitions import PERIOD_PARTITIONS
 from orchestration.schedules import build_schedule, remind_job, remind_schedule, returns_schedule
@@ -167,7 +167,16 @@ def build_definitions(
         )
         schedules.append(returns_schedule(period_type, job_name))
     return Definitions(
-        assets=[intake_inbox, *external_raw_specs(), warehouse_dbt, snapshot_spec, site_spec, *gates, *returns],
+        assets=[
+            inbox_spec(),
+            intake_inbox,
+            *external_raw_specs(),
+            warehouse_dbt,
+            snapshot_spec,
+            site_spec,
+            *gates,
+            *returns,
+        ],
         asset_checks=checks,
         jobs=jobs,
         schedules=schedules,

@@ -1,6 +1,7 @@
 """Intake as Dagster assets: the inbox feeds the raw tables that dbt reads as sources.
 
-`intake_inbox` is one multi-asset producing `raw/submissions`, `raw/submission_values`,
+`inbox/forms` is the inbox itself, an external asset (files departments drop; Dagster does not make
+them), upstream of `intake_inbox`, one multi-asset producing `raw/submissions`, `raw/submission_values`,
 `raw/submission_problems` and `raw/submission_events` (the dbt sources' keys), so the graph reads
 inbox → raw → staging → marts. A run ingests the files it was asked for plus every other file
 already settled in the inbox (intake is idempotent: the same bytes twice are a no-op), and writes
@@ -36,6 +37,8 @@ EXTERNAL_RAW_TABLES = {
     "patent_extracts": "专利明细抽取批次（由 ipwh records 载入）",
 }
 INTAKE_KEYS = [AssetKey([RAW_GROUP, table]) for table in INTAKE_TABLES]
+# The inbox folders themselves: an external asset upstream of intake, observed by the inbox sensor.
+INBOX_KEY = AssetKey(["inbox", "forms"])
 # A file is taken from the inbox only once it has not changed for this long (a copy may be in progress).
 SETTLE_SECONDS = 3.0
 
@@ -55,6 +58,15 @@ def is_settled(path: Path, now: float | None = None) -> bool:
     return (now or time.time()) - max(info.st_mtime, info.st_ctime) >= SETTLE_SECONDS
 
 
+def inbox_spec() -> AssetSpec:
+    return AssetSpec(
+        INBOX_KEY,
+        group_name="inbox",
+        description="收件箱 var/inbox/<单位>/：各单位放入的报表文件（不由 Dagster 生成；传感器记录每批放入的文件）",
+        kinds={"file"},
+    )
+
+
 def external_raw_specs() -> list[AssetSpec]:
     return [
         AssetSpec(AssetKey([RAW_GROUP, table]), description=text, group_name=RAW_GROUP)
@@ -65,7 +77,9 @@ def external_raw_specs() -> list[AssetSpec]:
 @multi_asset(
     name=INTAKE_OP_NAME,
     specs=[
-        AssetSpec(key, description=INTAKE_TABLES[key.path[-1]], group_name=RAW_GROUP, skippable=True)
+        AssetSpec(
+            key, description=INTAKE_TABLES[key.path[-1]], group_name=RAW_GROUP, skippable=True, deps=[INBOX_KEY]
+        )
         for key in INTAKE_KEYS
     ],
     pool=WRITER_POOL,

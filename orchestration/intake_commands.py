@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from orchestration.console import UsageError, err, friendly, out
 from orchestration.settings import Settings, local_now
@@ -157,7 +157,9 @@ def submissions(
     if not rows:
         out.print("没有符合条件的报送记录。")
         return
-    table = Table("回执编号", "接收时间", "报表", "单位", "报告期", "版本", "状态", "错误", "提示", "文件")
+    table = Table("接收时间", "报表", "单位", "报告期", "版本", "状态", "错误", "提示", "文件")
+    # The receipt number is copied into `ipwh receipt`: never wrapped or cut short.
+    table.columns.insert(0, Column("回执编号", no_wrap=True, min_width=max(len(r[0]) for r in rows)))
     for sid, at, form_code, dept, per, version, _outcome, status, errors, warnings, name, sample in rows:
         table.add_row(
             sid,

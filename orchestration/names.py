@@ -6,3 +6,4 @@ MAIN_JOB = "build_warehouse"
 INTAKE_JOB = "refresh_from_inbox"
 REMIND_JOB = "remind_departments"
 RETURNS_JOBS = {"month": "returns_month", "quarter": "returns_quarter", "year": "returns_year"}
+GATE_CHECK = "gate_clear"  # the check on gate/<period type> that says whether the returns may be built

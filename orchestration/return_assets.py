@@ -1,11 +1,21 @@
 """The returns as Dagster assets: one per period type, partitioned by reporting period, downstream
 of the gate asset of the same type. Each materialisation calls the same build as `ipwh returns
-build` (which checks the gate again and writes nothing when it is closed). No `from __future__ import
-annotations` here: Dagster reads the `context` annotation at definition time."""
+build`, which asks the gate again: while it is closed nothing is written and the asset is simply not
+materialised (the gate's failed check carries the reasons), so a refusal is not a step failure.
+No `from __future__ import annotations` here: Dagster reads the `context` annotation at definition time."""
 
+from collections.abc import Iterator
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from orchestration.partitions import PERIOD_PARTITIONS, period_of_partition
 from sources.periods import PERIOD_TYPES
@@ -19,9 +29,10 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
         group_name="returns",
         partitions_def=PERIOD_PARTITIONS[period_type],
         deps=[AssetKey(["gate", period_type])],
+        output_required=False,
         description=f"上报报表（{_LABEL[period_type]}）：发件箱中该报告期的全部报表与清单（须通过质量关口）。",
     )
-    def _build(context: AssetExecutionContext) -> None:
+    def _build(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         from orchestration.settings import Settings
         from reports.build import GateClosed, ReturnsError, build_in_warehouse
         from reports.registry import SubmitError
@@ -30,7 +41,10 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
         period = period_of_partition(period_type, context.partition_key)
         try:
             outcome = build_in_warehouse(settings.warehouse, settings.outbox, period)
-        except (GateClosed, ReturnsError, SubmitError) as exc:
+        except GateClosed as exc:
+            context.log.warning(f"{exc}\n处理：ipwh check --period {period.code}")
+            return
+        except (ReturnsError, SubmitError) as exc:
             raise Failure(description=str(exc)) from None
         metadata: dict[str, Any] = {
             "period": period.code,
@@ -45,7 +59,7 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
                 description="；".join(f"{code}：{message}" for code, message in outcome.failed.items()),
                 metadata=metadata,
             )
-        context.add_output_metadata(metadata)
+        yield MaterializeResult(metadata=metadata)
 
     return _build
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestration.names import GATE_CHECK
 from orchestration.settings import Settings, local_now
 
 # Exit codes of `ipwh run`.
@@ -85,9 +86,17 @@ class RunSummary:
         return any("DagsterExecutionInterruptedError" in e for e in self.errors)
 
     @property
+    def gate_closed(self) -> bool:
+        """A gate/<type>:gate_clear check failed: the returns of the period were not built."""
+        return any(not c.passed and c.name.endswith(f":{GATE_CHECK}") for c in self.checks)
+
+    @property
     def refused(self) -> bool:
-        """Failed only because blocking checks failed (data problems), not because something broke."""
-        return not self.success and bool(self.blockers) and all(_is_check_failure(e) for e in self.errors)
+        """Stopped by the data, not broken: the gate said no (the run itself succeeds), or the run
+        failed only because blocking checks failed."""
+        if self.success:
+            return self.gate_closed
+        return bool(self.blockers) and all(_is_check_failure(e) for e in self.errors)
 
 
 @dataclass
@@ -185,6 +194,11 @@ def _failure_text(event: Any) -> str:
     error = data.error if data else None
     while error is not None and getattr(error, "cause", None) is not None:
         error = error.cause
+    if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
+        # Dagster's wording: "N blocking asset checks failed …:\n<asset>: <check>,<check>": keep the names.
+        lines = error.message.strip().splitlines()[1:]
+        names = "；".join(" ".join(line.split()) for line in lines if line.strip())
+        return f"阻断性检查未通过{('：' + names) if names else ''}（详情：ipwh check）"
     if error is not None:
         return " ".join(f"{error.cls_name}: {error.message}".split())[:500]
     return event.message or "步骤失败"

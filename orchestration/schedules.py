@@ -20,13 +20,14 @@ from dagster import (
     ScheduleDefinition,
     ScheduleEvaluationContext,
     SkipReason,
+    StaticPartitionsDefinition,
     job,
     op,
     schedule,
 )
 
 from orchestration.names import REMIND_JOB
-from orchestration.partitions import TIMEZONE_NAME, latest_ended_partition
+from orchestration.partitions import PERIOD_PARTITIONS, TIMEZONE_NAME, latest_ended_partition
 from orchestration.settings import Settings
 
 BUILD_HOUR = 6  # the warehouse is rebuilt first …
@@ -103,6 +104,10 @@ def returns_schedule(period_type: str, job_name: str):
         key = latest_ended_partition(period_type, today)
         if key is None:
             yield SkipReason("尚无已结束的报告期。")
+            return
+        partitions = PERIOD_PARTITIONS[period_type]
+        if isinstance(partitions, StaticPartitionsDefinition) and key not in partitions.get_partition_keys():
+            yield SkipReason(f"分区 {key} 不在本次加载的分区列表中：请重新加载代码位置（Reload definitions）。")
             return
         yield RunRequest(run_key=f"{job_name}:{key}:{today.isoformat()}", partition_key=key)
 

@@ -1,10 +1,13 @@
-"""The inbox sensor: a filled form dropped into `inbox/<department>/` starts its own run.
+"""The inbox sensor: a drop of filled forms into `inbox/<department>/` starts one run.
 
-One run is requested per new file, with the file's SHA-256 as run key, so a file is processed
-once however often the sensor looks. A file is taken only when it has stopped changing (a copy may
-be in progress). The same bytes dropped again later (after their first run finished) get a run
-keyed by hash and drop time, so intake can answer "already received" on a receipt instead of the
-file waiting in the inbox for ever.
+Files that arrive together are taken together: nothing is requested while any file in the inbox is
+still changing (a copy may be in progress), and then one run takes every settled file, so a
+department (or `ipwh demo`) dropping 2,800 forms starts one intake and one dbt refresh, not 2,800.
+While an intake run is queued or running no new one is requested: that run, or the next one after
+it, takes whatever has settled by then (intake takes every settled inbox file and is idempotent).
+The run key is the hash of the batch's file hashes and drop times, so a batch is requested once
+however often the sensor looks; the same bytes dropped again later are a new drop (a new key), and
+intake answers "already received" on a receipt instead of the file waiting in the inbox for ever.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import (
+    AssetObservation,
     DagsterInvariantViolationError,
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -27,12 +31,12 @@ from dagster import (
     sensor,
 )
 
-from orchestration.intake_assets import INTAKE_OP_NAME, is_settled
+from orchestration.intake_assets import INBOX_KEY, INTAKE_OP_NAME, is_settled
 from orchestration.names import INTAKE_JOB
 from orchestration.settings import Settings
 
-SHA_TAG = "ipwh/file_sha256"
-FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+BATCH_TAG = "ipwh/batch"
 
 
 def file_sha256(path: Path) -> str:
@@ -54,11 +58,25 @@ def entry_key(path: Path) -> tuple[str, float]:
     return hashlib.sha256(f"entry:{path}@{dropped}".encode()).hexdigest(), dropped
 
 
-def run_request(path: Path, sha: str, run_key: str, department: str | None) -> RunRequest:
+def batch_request(files: list[tuple[Path, str, str | None, float]]) -> RunRequest:
+    """One run for a settled drop: every file, keyed by their hashes and drop times."""
+    marks = sorted(f"{sha}@{int(dropped)}" for _, sha, _, dropped in files)
+    key = hashlib.sha256("\n".join(marks).encode()).hexdigest()
+    departments = sorted({department or "—" for _, _, department, _ in files})
     return RunRequest(
-        run_key=run_key,
-        run_config={"ops": {INTAKE_OP_NAME: {"config": {"files": [str(path)], "skip_if_nothing_new": True}}}},
-        tags={SHA_TAG: sha, "ipwh/file": path.name[:200], "ipwh/department": department or "—"},
+        run_key=key,
+        run_config={
+            "ops": {
+                INTAKE_OP_NAME: {
+                    "config": {"files": [str(path) for path, _, _, _ in files], "skip_if_nothing_new": True}
+                }
+            }
+        },
+        tags={
+            BATCH_TAG: key[:16],
+            "ipwh/files": str(len(files)),
+            "ipwh/departments": "、".join(departments)[:200],
+        },
     )
 
 
@@ -67,7 +85,7 @@ def run_request(path: Path, sha: str, run_key: str, department: str | None) -> R
     job_name=INTAKE_JOB,
     minimum_interval_seconds=15,
     default_status=DefaultSensorStatus.RUNNING,
-    description="收件箱有新报表时接收（每个文件一次，运行键为文件 SHA-256），随后刷新仓库与检查",
+    description="收件箱有新报表且已写完时接收：同一批放入的文件合并为一次运行，随后刷新仓库与检查",
 )
 def inbox_sensor(context: SensorEvaluationContext) -> Iterator[RunRequest | SkipReason]:
     from sources.intake.pipeline import inbox_files
@@ -85,33 +103,34 @@ def inbox_sensor(context: SensorEvaluationContext) -> Iterator[RunRequest | Skip
         except OSError:
             continue  # taken away meanwhile
         waiting.append((item.path, sha, item.inbox_department, dropped))
-    if not waiting:
-        yield SkipReason("收件箱中没有新文件" + (f"（{unsettled} 个文件仍在写入）" if unsettled else "") + "。")
+    if unsettled:
+        yield SkipReason(f"收件箱中有 {unsettled} 个文件仍在写入：等整批写完后一并接收。")
         return
-    earlier = _earlier_runs(context, {sha for _, sha, _, _ in waiting})
-    requested = 0
-    for path, sha, department, dropped in waiting:
-        runs = earlier.get(sha, [])
-        if not runs:
-            yield run_request(path, sha, sha, department)
-            requested += 1
-        elif all(status in FINISHED for status, _ in runs) and dropped > max(started for _, started in runs):
-            # The same bytes dropped again after their run: intake answers with a duplicate receipt.
-            yield run_request(path, sha, f"{sha}@{int(dropped)}", department)
-            requested += 1
-    if not requested:
-        yield SkipReason("收件箱中的文件均已有运行（排队中、运行中或已处理）。")
+    if not waiting:
+        yield SkipReason("收件箱中没有新文件。")
+        return
+    if _intake_active(context):
+        yield SkipReason(f"上一批仍在接收中；收件箱中的 {len(waiting)} 个文件将在其后一并接收。")
+        return
+    _observe_inbox(context, waiting)
+    yield batch_request(waiting)
 
 
-def _earlier_runs(context: SensorEvaluationContext, shas: set[str]) -> dict[str, list[tuple[DagsterRunStatus, float]]]:
-    found: dict[str, list[tuple[DagsterRunStatus, float]]] = {}
+def _intake_active(context: SensorEvaluationContext) -> bool:
     try:
         instance = context.instance
     except DagsterInvariantViolationError:  # evaluated without an instance (unit tests)
-        return found
-    records = instance.get_run_records(RunsFilter(job_name=INTAKE_JOB, tags={SHA_TAG: sorted(shas)}))
-    for record in records:
-        sha = record.dagster_run.tags.get(SHA_TAG)
-        if sha:
-            found.setdefault(sha, []).append((record.dagster_run.status, record.create_timestamp.timestamp()))
-    return found
+        return False
+    return bool(instance.get_run_records(RunsFilter(job_name=INTAKE_JOB, statuses=ACTIVE), limit=1))
+
+
+def _observe_inbox(context: SensorEvaluationContext, waiting: list[tuple[Path, str, str | None, float]]) -> None:
+    """Record on the inbox node what the drop held (the asset graph shows the inbox's history)."""
+    try:
+        instance = context.instance
+    except DagsterInvariantViolationError:
+        return
+    departments = sorted({department or "—" for _, _, department, _ in waiting})
+    instance.report_runless_asset_event(
+        AssetObservation(INBOX_KEY, metadata={"文件数": len(waiting), "单位": "、".join(departments)[:500]})
+    )

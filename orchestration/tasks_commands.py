@@ -7,6 +7,7 @@ these commands make the blank task forms, keep the centre registry and read the 
 from __future__ import annotations
 
 import getpass
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from orchestration.console import UsageError, err, friendly, out
 from orchestration.settings import Settings
 from orchestration.warehouse import query
 
+TASK_LABEL_CHARS = 40
 tasks_app = typer.Typer(
     help="重点任务推进情况：生成季报模板、查看推进与逾期情况。\n\n示例：ipwh tasks list --overdue", no_args_is_help=True
 )
@@ -25,6 +27,14 @@ centres_app = typer.Typer(
     help="产业知识产权协同保护与运营中心：名册登记与导入、年度总结与复核情况。\n\n示例：ipwh centres list",
     no_args_is_help=True,
 )
+
+
+def _applicant_kinds() -> str:
+    """The allowed applicant kinds as the catalogue lists them (code or Chinese name accepted)."""
+    from sources.catalogue import load
+
+    rows = load().rows("centre_applicant_kinds")
+    return "、".join(f"{r['applicant_kind']}（{r['applicant_kind_name']}）" for r in rows)
 
 
 def register(app: typer.Typer) -> None:
@@ -106,8 +116,8 @@ def tasks_list(
     if plan is not None and plan not in plans:
         raise UsageError(f"未知的规划编码：{plan}（可用：{'、'.join(sorted(plans))}）")
     sql = """
-        select task_code, deadline_text, lead_units, latest_report_period, reported_status, is_overdue,
-               days_overdue, is_sample
+        select task_code, coalesce(nullif(title, ''), content) as task_name, deadline_text, lead_units,
+               latest_report_period, reported_status, is_overdue, days_overdue, is_sample
         from marts.fct_task_progress
         where (? is null or plan_code = ?) and (not ? or is_overdue)
         order by plan_code, task_group_no, item_no
@@ -116,10 +126,11 @@ def tasks_list(
     if not rows:
         out.print("没有符合条件的任务。")
         return
-    table = Table("任务", "完成时限", "牵头单位", "最近填报", "推进状态", "逾期")
-    for code, deadline, lead, period, status, is_overdue, days, sample in rows:
+    table = Table("任务", "名称", "完成时限", "牵头单位", "最近填报", "推进状态", "逾期")
+    for code, name, deadline, lead, period, status, is_overdue, days, sample in rows:
         table.add_row(
             code,
+            escape(task_label(name)),
             deadline or "未规定",
             escape(lead or "（未列牵头单位）"),
             period or "未填报",
@@ -127,8 +138,16 @@ def tasks_list(
             f"逾期 {days} 天" if is_overdue else "—",
         )
     out.print(table)
-    late = sum(1 for r in rows if r[5])
+    late = sum(1 for r in rows if r[6])
     out.print(f"共 {len(rows)} 项，其中逾期未完成 {late} 项。")
+
+
+def task_label(text: str | None, limit: int = TASK_LABEL_CHARS) -> str:
+    """A task's title, or the first clause of its content when the plan gives no title."""
+    if not text:
+        return "—"
+    clause = re.split(r"[，。；,;]", text, maxsplit=1)[0]
+    return clause if len(clause) <= limit else clause[: limit - 1] + "…"
 
 
 # --- centres ------------------------------------------------------------------------------------
@@ -161,7 +180,7 @@ def centres_designate(
     code: Annotated[str, typer.Option("--code", help="中心编码（收件夹名），如 FZ-SW-01")],
     name: Annotated[str, typer.Option("--name", help="中心名称")],
     applicant: Annotated[str, typer.Option("--applicant", help="建设单位")],
-    kind: Annotated[str, typer.Option("--kind", help="单位类型：enterprise/企业、industry_association/行业协会 …")],
+    kind: Annotated[str, typer.Option("--kind", help=f"建设单位类型，可选：{_applicant_kinds()}")],
     industry: Annotated[str, typer.Option("--industry", help="产业领域")],
     region: Annotated[str, typer.Option("--region", "-r", help="所在区划代码，如 350102")],
     on: Annotated[str, typer.Option("--date", help="认定日期，如 2025-06-30")],

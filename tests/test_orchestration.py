@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from dagster import (
     DagsterRunStatus,
     Definitions,
     RunRequest,
+    SkipReason,
     asset,
     asset_check,
     build_run_status_sensor_context,
@@ -159,43 +159,50 @@ def _evaluate(instance: DagsterInstance | None = None) -> list:
     return list(inbox_sensor(context) or [])
 
 
-def test_sensor_requests_exactly_one_run_per_new_file(orch_home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sensor_takes_files_dropped_together_in_one_run(orch_home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     import orchestration.intake_assets as intake_assets
 
-    monkeypatch.setattr(intake_assets, "SETTLE_SECONDS", 0.0)  # ctime is now; the file is complete
-    path = _drop(orch_home)
+    monkeypatch.setattr(intake_assets, "SETTLE_SECONDS", 0.0)  # ctime is now; the files are complete
+    paths = [_drop(orch_home, f"榕知统1表_2026-{m:02d}.xlsx", f"form {m}".encode()) for m in range(1, 13)]
     requests = [r for r in _evaluate() if isinstance(r, RunRequest)]
-    assert len(requests) == 1
+    assert len(requests) == 1, "one run per settled drop, not one per file"
     request = requests[0]
-    assert request.run_key == hashlib.sha256(path.read_bytes()).hexdigest()
     assert request.job_name in (None, INTAKE_JOB)
-    assert request.run_config["ops"]["intake_inbox"]["config"]["files"] == [str(path)]
+    assert sorted(request.run_config["ops"]["intake_inbox"]["config"]["files"]) == sorted(str(p) for p in paths)
+    assert request.tags["ipwh/files"] == "12"
+    assert [r.run_key for r in _evaluate() if isinstance(r, RunRequest)] == [request.run_key]  # stable key
 
 
-def test_sensor_does_not_request_again_while_the_files_run_exists(
+def test_sensor_waits_while_any_file_of_a_drop_is_still_arriving(orch_home: Settings) -> None:
+    _drop(orch_home, "榕知统1表_2026-09.xlsx", b"settled", age=60.0)
+    _drop(orch_home, "榕知统1表_2026-10.xlsx", b"being copied", age=0.0)
+    results = _evaluate()
+    assert not [r for r in results if isinstance(r, RunRequest)]
+    assert any("仍在写入" in (r.skip_message or "") for r in results if isinstance(r, SkipReason))
+
+
+def test_sensor_does_not_request_while_an_intake_run_is_queued_or_running(
     orch_home: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import orchestration.intake_assets as intake_assets
-    from orchestration.sensors import SHA_TAG
 
     monkeypatch.setattr(intake_assets, "SETTLE_SECONDS", 0.0)
     path = _drop(orch_home)
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     with DagsterInstance.ephemeral() as instance:
         first = [r for r in _evaluate(instance) if isinstance(r, RunRequest)]
-        assert [r.run_key for r in first] == [sha]
-        run = DagsterRun(job_name=INTAKE_JOB, run_id="a" * 36, tags={SHA_TAG: sha}, status=DagsterRunStatus.STARTED)
-        instance.add_run(run)
+        assert len(first) == 1
+        observed = instance.fetch_observations(AssetKey(["inbox", "forms"]), limit=1).records
+        assert [r.asset_observation.metadata["文件数"].value for r in observed] == [1]
+        instance.add_run(DagsterRun(job_name=INTAKE_JOB, run_id="a" * 36, status=DagsterRunStatus.STARTED))
         assert not [r for r in _evaluate(instance) if isinstance(r, RunRequest)]
-    # Finished, and the same bytes dropped again afterwards: a new key, so intake can say "duplicate".
+    # The run finished and the same bytes were dropped again afterwards: a new drop, a new key,
+    # so intake can answer "already received" on a receipt.
     with DagsterInstance.ephemeral() as instance:
-        instance.add_run(
-            DagsterRun(job_name=INTAKE_JOB, run_id="b" * 36, tags={SHA_TAG: sha}, status=DagsterRunStatus.SUCCESS)
-        )
+        instance.add_run(DagsterRun(job_name=INTAKE_JOB, run_id="b" * 36, status=DagsterRunStatus.SUCCESS))
         time.sleep(1.1)
-        path.write_bytes(path.read_bytes())  # dropped again: ctime after the run's creation
+        path.write_bytes(path.read_bytes())
         again = [r for r in _evaluate(instance) if isinstance(r, RunRequest)]
-        assert len(again) == 1 and again[0].run_key.startswith(f"{sha}@")
+        assert len(again) == 1 and again[0].run_key != first[0].run_key
 
 
 def test_sensor_waits_for_a_file_still_being_written(orch_home: Settings) -> None:
@@ -257,7 +264,7 @@ def test_returns_schedules_request_the_latest_ended_period(orch_home: Settings) 
     # The first run after each period ends: after the catalogue's latest due day, for the period just ended.
     cases = {
         "month": (Period.parse("2026-10"), "2026-10"),
-        "quarter": (Period.parse("2026Q3"), "2026-07"),
+        "quarter": (Period.parse("2026Q3"), "2026Q3"),
         "year": (Period.parse("2026"), "2026"),
     }
     repository = defs.get_repository_def()
@@ -278,9 +285,15 @@ def test_latest_ended_partition_matches_dagster() -> None:
     from dagster import partition_loading_context
 
     now = datetime(2026, 11, 21, 9, tzinfo=SHANGHAI)
-    for period_type, partitions in (("month", MONTHLY), ("quarter", QUARTERLY), ("year", ANNUAL)):
+    for period_type, partitions in (("month", MONTHLY), ("year", ANNUAL)):
         with partition_loading_context(effective_dt=now):
             assert latest_ended_partition(period_type, now.date()) == partitions.get_last_partition_key()
+    # Quarters are named like the forms' periods (2026Q3, not the window's first month 2026-07) and
+    # the list reaches past the quarter that just ended, so the schedule always finds it.
+    assert latest_ended_partition("quarter", now.date()) == "2026Q3"
+    keys = QUARTERLY.get_partition_keys()
+    assert keys[0] == "2019Q1" and "2026Q3" in keys and "2027Q4" in keys
+    assert not any("-" in key for key in keys)
 
 
 def test_daily_reminder_schedule(orch_home: Settings) -> None:

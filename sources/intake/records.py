@@ -17,6 +17,7 @@ from orchestration.settings import Settings, local_now
 from orchestration.warehouse import writer
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
+from sources.intake.duckdb_errors import explain_duckdb_error
 from sources.intake.raw_schema import ensure_raw_schema
 from sources.intake.readers import sniff
 
@@ -79,7 +80,7 @@ def load_extract(
             con.execute(f"create or replace temp view incoming as select * from {reader}")
             present = [row[0] for row in con.execute("describe incoming").fetchall()]
         except duckdb.Error as exc:
-            return ExtractOutcome(name, extract_id, False, problems=[f"文件无法读取：{str(exc).splitlines()[0]}"])
+            return ExtractOutcome(name, extract_id, False, problems=[f"文件无法读取：{explain_duckdb_error(exc)}"])
         missing = [c for c in COLUMNS if c not in present]
         if missing:
             return ExtractOutcome(name, extract_id, False, problems=[f"缺少列：{', '.join(missing)}"])
@@ -126,7 +127,7 @@ def _check(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, as_of: date) ->
     try:
         con.execute(f"create or replace temp table typed as select {_casts()} from incoming")
     except duckdb.Error as exc:
-        return [f"数据类型不符（日期应为 YYYY-MM-DD，标志应为 true/false）：{str(exc).splitlines()[0]}"]
+        return [f"数据类型不符（日期应为 YYYY-MM-DD，标志应为 true/false）：{explain_duckdb_error(exc)}"]
     rules = [
         ("申请号为空", "application_no is null or trim(application_no) = ''"),
         ("专利类型不在 invention/utility/design 之中", f"patent_type not in {PATENT_TYPES}"),

@@ -126,11 +126,11 @@ select
     end as value,
     case
         when s.is_missing_for_coverage and (s.numerator_missing > 0 or s.denominator_missing > 0)
-            then '目录只列出部分下级区划，不给合计 / only some child regions are catalogued: no total'
-        when s.numerator_missing > 0 then '分子数据缺失 / numerator input missing'
+            then '目录只列出部分下级区划，不给合计'
+        when s.numerator_missing > 0 then '分子数据缺失'
         when not i.has_denominator then null
-        when s.denominator_missing > 0 then '分母数据缺失 / denominator input missing'
-        when s.denominator_base = 0 then '分母为零 / denominator is zero'
+        when s.denominator_missing > 0 then '分母数据缺失'
+        when s.denominator_base = 0 then '分母为零'
     end as null_reason,
     s.ytd_numerator_base,
     s.ytd_denominator_base,

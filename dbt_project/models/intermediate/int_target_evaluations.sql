@@ -258,28 +258,28 @@ select
         else '滞后'
     end as status,
     case
-        when target_kind is null or target_value_status = 'unknown' then '目标值未知 / target value unknown'
+        when target_kind is null or target_value_status = 'unknown' then '目标值未知'
         when target_kind = 'cagr_min' and baseline_value is null
-            then '缺' || missing_for_final || '，无法计算年均增长率 / no baseline figure'
+            then '缺' || missing_for_final || '，无法计算年均增长率'
         when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other')
-            then '无可用数据 / no data for the window'
+            then '无可用数据'
         when
             target_kind in ('trend_up', 'growth_at_least_other')
             and coalesce(changes_counted, growth_years_counted, 0) = 0
-            then '不足两年数据 / fewer than two years of data'
+            then '不足两年数据'
         when data_end < period_start and current_value_source = 'data'
-            then '规划期内尚无数据（最新数据早于规划期）/ no data inside the plan window yet'
+            then '规划期内尚无数据（最新数据早于规划期）'
         when is_closed and not is_final
-            then '目标日期已过，缺' || missing_for_final || '，无法最终评价 / target date passed, data missing'
+            then '目标日期已过，缺' || missing_for_final || '，无法最终评价'
         when basis = 'each_year' and plan_years_failed > 0
             then
                 '未达标年度：' || failed_plan_years
-                || coalesce('；缺' || missing_plan_years || '数据', '') || ' / years below target'
-        when pace_ratio is null and not is_final then '无法计算进度 / pace cannot be computed'
+                || coalesce('；缺' || missing_plan_years || '数据', '')
+        when pace_ratio is null and not is_final then '无法计算进度'
         when basis = 'window' and window_periods_with_value < window_periods
-            then '期间有缺报期次（缺' || missing_for_final || '）/ some periods of the window are missing'
+            then '期间有缺报期次（缺' || missing_for_final || '）'
         when basis in ('each_year', 'years') and plan_years_with_value < plan_years_due
-            then '有年度数据缺失（缺' || missing_plan_years || '）/ some plan years are missing'
+            then '有年度数据缺失（缺' || missing_plan_years || '）'
     end as status_note,
     case
         when not is_final then null

@@ -43,7 +43,7 @@ select
             end,
             case
                 when coalesce(v.reported_inputs_expected, 0) = 0 and v.children_expected = 0
-                    then '无数据 / no data'
+                    then '无数据'
             end
         )
     end as incomplete_reason,
