@@ -36,6 +36,13 @@ class DemoSummary:
     centres_registered: int = 0  # registry events recorded by this run (0 when already imported)
     centre_summaries: int = 0  # annual summaries dropped into inbox/centres/ (not counted in `files`)
     centre_summaries_accepted: int = 0
+    # Of `files`: taken from the inbox by another process (the inbox sensor of a running `ipwh ui`)
+    # before this run could ingest them; received there, with their receipts, not counted above.
+    taken_elsewhere: int = 0
+    already_waiting: int = 0  # other files that were already in the inbox, ingested with the sample
+
+    def adds_up(self) -> bool:
+        return self.accepted + self.rejected + self.duplicate + self.taken_elsewhere == self.files
 
 
 def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSummary:
@@ -63,6 +70,7 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
     if not loaded.loaded and not loaded.duplicate:
         raise RuntimeError(f"示例专利明细未能载入：{loaded.problems}")
 
+    written: set[Path] = set()
     seen: dict[tuple[str, str, str], int] = {}
     for n, item in enumerate(demo_submissions(catalogue)):
         found = assignment(catalogue, item.form_code, item.region_code, item.department_code)
@@ -87,13 +95,21 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
         stamp = arrived.replace(tzinfo=TIMEZONE).timestamp()
         os.utime(path, (stamp, stamp))
         summary.files += 1
+        written.add(path.resolve())
 
-    _drop_task_reports_and_centres(settings, catalogue, summary, len(seen))
+    _drop_task_reports_and_centres(settings, catalogue, summary, len(seen), written)
     centres_inbox = (settings.inbox / "centres").resolve()
-    for outcome in ingest(inbox_files(settings), settings, catalogue, actor="ipwh demo"):
-        if outcome.path.resolve().is_relative_to(centres_inbox):
+    waiting = [item for item in inbox_files(settings) if item.path.exists()]
+    counted = 0
+    for outcome in ingest(waiting, settings, catalogue, actor="ipwh demo"):
+        where = outcome.path.resolve()
+        if where.is_relative_to(centres_inbox):
             summary.centre_summaries_accepted += outcome.status == "accepted"
             continue
+        if where not in written:
+            summary.already_waiting += 1
+            continue
+        counted += 1
         if outcome.status == "accepted":
             summary.accepted += 1
         elif outcome.status == "duplicate":
@@ -102,13 +118,16 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
             summary.rejected += 1
             if outcome.receipt_path:
                 summary.rejected_receipts.append(outcome.receipt_path)
+    summary.taken_elsewhere = len(written) - counted
     (staging / "defects.json").write_text(
         json.dumps(summary.defects, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
     return summary
 
 
-def _drop_task_reports_and_centres(settings: Settings, catalogue: Catalogue, summary: DemoSummary, n: int) -> int:
+def _drop_task_reports_and_centres(
+    settings: Settings, catalogue: Catalogue, summary: DemoSummary, n: int, written: set[Path]
+) -> int:
     """Task-report forms into the lead units' inboxes; the sample centre registry imported; the
     centres' annual summaries into inbox/centres/<centre>/. All through the real paths, 示例数据."""
     from sources.centres.registry import import_registry, registry_rows_text
@@ -126,6 +145,7 @@ def _drop_task_reports_and_centres(settings: Settings, catalogue: Catalogue, sum
         _stamp(path, _arrival(report.received_on, n))
         n += 1
         summary.files += 1
+        written.add(path.resolve())
         summary.task_reports += 1
     registry = import_registry(
         registry_rows_text(demo_centres()), "示例中心名册.csv", settings, catalogue, sample=True, actor="ipwh demo"

@@ -332,10 +332,17 @@ def demo(
     out.print("正在生成示例数据（报表模板填写 → 收件箱 → 接收）…")
     summary = build_demo(settings)
     records = "专利明细此前已载入" if summary.records_already_loaded else f"专利明细 {summary.records} 条"
-    out.print(
-        f"示例报表 {summary.files} 份：接收 {summary.accepted}，退回 {summary.rejected}，"
-        f"此前已收到 {summary.duplicate}；{records}。"
+    elsewhere = (
+        f"，已由运行中的收件箱传感器（ipwh ui）接收 {summary.taken_elsewhere}（回执见 {settings.receipts}）"
+        if summary.taken_elsewhere
+        else ""
     )
+    out.print(
+        f"示例报表 {summary.files} 份：本次接收 {summary.accepted}，退回 {summary.rejected}，"
+        f"此前已收到 {summary.duplicate}{elsewhere}；{records}。"
+    )
+    if summary.already_waiting:
+        out.print(f"收件箱中原有的其他文件 {summary.already_waiting} 份也已一并处理（见各自回执）。")
     for path in summary.rejected_receipts:
         out.print(f"\n退回回执（{path}）：")
         out.print(escape(path.read_text(encoding="utf-8")))

@@ -88,3 +88,25 @@ def test_patent_records_are_loaded_as_sample(demo):
     assert summary.records > 100_000
     assert rows(settings, "select count(*), bool_and(is_sample) from raw.patent_extracts") == [(1, True)]
     assert Path(settings.archive).is_dir()
+
+
+def test_the_summary_adds_up_when_a_running_inbox_sensor_takes_some_files(
+    demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `ipwh ui` running, its sensor may ingest part of the drop first: those are counted as such."""
+    import sources.intake.pipeline as pipeline
+
+    settings, summary = demo
+    real_inbox_files = pipeline.inbox_files
+
+    def sensor_takes_seven_first(s: Settings) -> list:
+        waiting = real_inbox_files(s)
+        pipeline.ingest(waiting[:7], s, actor="dagster")  # the other process, before the demo's ingest
+        return real_inbox_files(s)
+
+    monkeypatch.setattr(pipeline, "inbox_files", sensor_takes_seven_first)
+    again = build_demo(settings)
+    assert again.files == summary.files
+    assert again.taken_elsewhere == 7
+    assert again.accepted + again.rejected + again.duplicate + again.taken_elsewhere == again.files
+    assert again.adds_up()

@@ -48,7 +48,7 @@ assigned as (
         a.department_code,
         a.region_code,
         a.period_type
-    from {{ ref('dim_form_assignments') }} as a
+    from {{ ref('int_form_assignments') }} as a
     inner join {{ ref('form_elements') }} as fe on a.form_code = fe.form_code
 ),
 

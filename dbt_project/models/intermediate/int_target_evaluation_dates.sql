@@ -7,7 +7,7 @@ targets as (
         target_code,
         period_start,
         period_end
-    from {{ ref('dim_plan_targets') }}
+    from {{ ref('int_plan_targets') }}
 ),
 
 periods as (

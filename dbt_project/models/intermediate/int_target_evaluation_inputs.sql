@@ -36,7 +36,7 @@ targets as (
         d.has_denominator,
         d.factor,
         d.unit_factor
-    from {{ ref('dim_plan_targets') }} as t
+    from {{ ref('int_plan_targets') }} as t
     inner join {{ ref('plan_targets') }} as pt on t.target_code = pt.target_code
     inner join {{ ref('int_indicator_definitions') }} as d on t.indicator_code = d.indicator_code
 ),

@@ -1,39 +1,35 @@
--- One row per plan target, with the names and units analysts read.
+-- One row per plan target, with the names and units analysts read (built in int_plan_targets, which
+-- the intermediate evaluations read too, so that no intermediate model reads a mart).
 select
-    t.target_code,
-    t.plan_code,
-    p.plan_title,
-    p.doc_number,
-    p.region_code,
-    r.region_name,
-    t.target_no,
-    t.indicator_code,
-    i.indicator_name,
-    i.name_status as indicator_name_status,
-    t.target_text,
-    t.target_kind,
-    k.target_kind_name,
-    t.comparator,
-    t.target_value,
-    t.target_unit_code,
-    tu.unit_name as target_unit_name,
-    t.target_value_status,
-    t.target_date,
-    t.period_start,
-    t.period_end,
-    t.baseline_value,
-    t.baseline_period,
-    t.compare_indicator_code,
-    t.reported_actual,
-    t.reported_actual_period,
-    t.reported_verdict,
-    t.seed_file,
-    t.seed_section,
-    t.seed_file || ', ' || t.seed_section as citation,
-    t.note
-from {{ ref('plan_targets') }} as t
-inner join {{ ref('plans') }} as p on t.plan_code = p.plan_code
-inner join {{ ref('regions') }} as r on p.region_code = r.region_code
-inner join {{ ref('indicators') }} as i on t.indicator_code = i.indicator_code
-inner join {{ ref('units') }} as tu on t.target_unit_code = tu.unit_code
-left join {{ ref('target_kinds') }} as k on t.target_kind = k.target_kind
+    target_code,
+    plan_code,
+    plan_title,
+    doc_number,
+    region_code,
+    region_name,
+    target_no,
+    indicator_code,
+    indicator_name,
+    indicator_name_status,
+    target_text,
+    target_kind,
+    target_kind_name,
+    comparator,
+    target_value,
+    target_unit_code,
+    target_unit_name,
+    target_value_status,
+    target_date,
+    period_start,
+    period_end,
+    baseline_value,
+    baseline_period,
+    compare_indicator_code,
+    reported_actual,
+    reported_actual_period,
+    reported_verdict,
+    seed_file,
+    seed_section,
+    citation,
+    note
+from {{ ref('int_plan_targets') }}
