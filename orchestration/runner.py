@@ -31,6 +31,13 @@ SITE_AFTER_RUN_TAG = "ipwh/site_after_run"
 STEP_LABELS = {
     "intake_inbox": "接收收件箱",
     "warehouse_dbt": "dbt 构建（目录、模型、测试）",
+    "quality_rules": "质量规则检查",
+    "gate__month": "质量闸门（月报）",
+    "gate__quarter": "质量闸门（季报）",
+    "gate__year": "质量闸门（年报）",
+    "returns__month": "上报报表（月报）",
+    "returns__quarter": "上报报表（季报）",
+    "returns__year": "上报报表（年报）",
 }
 GROUP_LABELS = {
     "raw": "原始表",

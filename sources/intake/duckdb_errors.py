@@ -14,6 +14,15 @@ import duckdb
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), chinese)
     for pattern, chinese in (
+        (
+            r'converting column "([^"]+)"\. Could not convert string "([^"]*)" to \'DATE',
+            "列 {0} 的值“{1}”不是有效的日期（应为 YYYY-MM-DD，如 2026-10-31）",
+        ),
+        (
+            r'converting column "([^"]+)"\. Could not convert string "([^"]*)" to \'BOOL',
+            "列 {0} 的值“{1}”不是是/否值（应为 true 或 false）",
+        ),
+        (r'converting column "([^"]+)"\. Could not convert string "([^"]*)"', "列 {0} 的值“{1}”类型不符"),
         (r'date field value out of range: "([^"]*)"', "日期“{0}”不存在（月份或日期超出范围）"),
         (r'invalid date field format: "([^"]*)"', "“{0}”不是日期，应为 YYYY-MM-DD，如 2026-10-31"),
         (r"Could not convert string '([^']*)' to BOOL", "“{0}”不是是/否值，应为 true 或 false"),
@@ -26,7 +35,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Binder Error: Referenced column \"?([^\"\s]+)\"? not found", "找不到列 {0}"),
     )
 )
-_LINE = re.compile(r"\bline (\d+)", re.IGNORECASE)
+_LINE = re.compile(r"\bline:? (\d+)", re.IGNORECASE)
 
 
 def explain_duckdb_error(exc: duckdb.Error | str) -> str:
