@@ -1,16 +1,24 @@
 """The browsable record of check runs: static HTML pages (Chinese) under <IPWH_HOME>/quality/.
 
-index.html lists every run; runs/<run_id>.html shows each check of a run, its status and the rows
-behind every failure (who must fix what). Built from the quality tables, so it never disagrees with them.
+index.html lists every run with the gate's verdict on the latest ended month, quarter and year and
+its counts; runs/<run_id>.html shows each check of a run, its status and the rows behind every
+failure (who must fix what). Built from the quality tables, so it never disagrees with them; the
+verdicts are the gate's own (`gate_decision`), taken when the run is published and kept beside its
+page (runs/<run_id>.gate.json), since the gate always judges the latest run.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+
+from expectations.gate import gate_decision
+from sources.periods import Period
 
 STATUS_LABELS = {"passed": "通过", "failed": "未通过", "error": "未能运行（视为未通过）"}
 SEVERITY_LABELS = {"error": "错误（阻止上报）", "warning": "警告（需书面说明）"}
@@ -19,12 +27,65 @@ body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;colo
 table{border-collapse:collapse;margin:1em 0;font-size:14px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.passed{color:#2f6f4f}.failed{color:#b00020}.error{color:#b00020;font-weight:bold}
-.muted{color:#777}
+.muted{color:#777}td.n{text-align:right}
 """
+PERIOD_TYPES = ("month", "quarter", "year")
 
 
 def _e(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")  # to the second: runs minutes apart stay distinct
     return "—" if value is None else html.escape(str(value))
+
+
+def _count(value: int | None, alarm: str) -> str:
+    """A count cell: red only when something is wrong (a zero is good news, never red)."""
+    n = value or 0
+    return f"<td class='n {alarm}'>{n}</td>" if n else f"<td class='n'>{n}</td>"
+
+
+def gate_periods(as_of: date) -> list[Period]:
+    """The latest month, quarter and year that ended before `as_of`: what the returns would report."""
+    containing = {
+        "month": Period.of("month", as_of.year, as_of.month),
+        "quarter": Period.of("quarter", as_of.year, (as_of.month - 1) // 3 + 1),
+        "year": Period.of("year", as_of.year),
+    }
+    return [containing[t].previous() for t in PERIOD_TYPES]
+
+
+def _gate_file(folder: Path, run_id: str) -> Path:
+    return folder / "runs" / (_file_name(run_id)[: -len(".html")] + ".gate.json")
+
+
+def _record_verdicts(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, as_of: date) -> list[dict]:
+    verdicts = []
+    for period in gate_periods(as_of):
+        decision = gate_decision(con, period)
+        verdicts.append(
+            {
+                "period": period.code,
+                "passed": decision.passed,
+                "blockers": len(decision.blockers),
+                "explained": len(decision.explained),
+                "run_id": decision.run_id,
+            }
+        )
+    _gate_file(folder, run_id).write_text(json.dumps(verdicts, ensure_ascii=False), encoding="utf-8")
+    return verdicts
+
+
+def _verdict_text(verdicts: list[dict] | None) -> str:
+    if not verdicts:
+        return "<span class='muted'>—</span>"
+    parts = []
+    for v in verdicts:
+        if v["passed"]:
+            note = f"（{v['explained']} 项警告已说明）" if v["explained"] else ""
+            parts.append(f"<span class='passed'>{_e(v['period'])} 通过{note}</span>")
+        else:
+            parts.append(f"<span class='failed'>{_e(v['period'])} 未通过（{v['blockers']} 项）</span>")
+    return "<br>".join(parts)
 
 
 def _file_name(run_id: str) -> str:
@@ -56,9 +117,11 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> Path:
         "order by check_name, period_code desc, department_code",
         [run_id],
     ).fetchall()
+    verdicts = _record_verdicts(con, folder, run_id, run[4])
     head = (
         f"<p>运行 {_e(run[0])}（{_e(run[3])}）：{_e(run[1])} 开始，{_e(run[2])} 结束；检查日 {_e(run[4])}；"
         f"数据截至 {_e(run[5])}。<a href='../index.html'>全部运行</a></p>"
+        f"<p>上报关卡（本次运行）：{_verdict_text(verdicts)}</p>"
     )
     rows = "".join(
         f"<tr><td>{_e(c)}</td><td>{_e(a)}</td><td>{_e(SEVERITY_LABELS.get(s, s))}</td>"
@@ -87,28 +150,37 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> Path:
 def _write_index(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     runs = con.execute(
         """
-        select r.run_id, r.trigger, r.started_at, r.as_of,
+        select r.run_id, r.trigger, r.started_at, r.finished_at, r.as_of, r.data_as_of,
+               count(distinct c.check_name),
                count(distinct c.check_name) filter (where c.status = 'failed'),
                count(distinct c.check_name) filter (where c.status = 'error'),
-               count(distinct c.check_name)
+               coalesce(sum(c.failed_rows), 0)
         from quality.check_runs as r left join quality.check_results as c using (run_id)
         where r.finished_at is not null
         group by all order by r.started_at desc limit 500
         """
     ).fetchall()
-    rows = "".join(
-        f"<tr><td><a href='runs/{_e(_file_name(rid))}'>{_e(rid)}</a></td><td>{_e(trig)}</td><td>{_e(at)}</td>"
-        f"<td>{_e(as_of)}</td><td>{total}</td><td class='failed'>{failed}</td><td class='error'>{errors}</td></tr>"
-        for rid, trig, at, as_of, failed, errors, total in runs
-    )
+    rows = []
+    for rid, trig, started, finished, as_of, data_as_of, total, failed, errors, failed_rows in runs:
+        gate = _gate_file(folder, rid)
+        verdicts = json.loads(gate.read_text(encoding="utf-8")) if gate.exists() else None
+        rows.append(
+            f"<tr><td><a href='runs/{_e(_file_name(rid))}'>{_e(rid)}</a></td><td>{_e(trig)}</td>"
+            f"<td>{_e(started)}</td><td>{_e(finished)}</td><td>{_e(as_of)}</td><td>{_e(data_as_of)}</td>"
+            f"<td>{_verdict_text(verdicts)}</td><td class='n'>{total}</td>{_count(failed, 'failed')}"
+            f"{_count(errors, 'error')}{_count(failed_rows, 'failed')}</tr>"
+        )
     explanations = con.execute(
         "select check_name, period_code, reason, explained_by, explained_at from quality.explanations "
         "order by explained_at desc"
     ).fetchall()
     notes = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in explanations)
     body = (
-        "<h2>检查运行</h2><table><tr><th>运行</th><th>触发</th><th>开始</th><th>检查日</th><th>检查项</th>"
-        f"<th>未通过</th><th>未能运行</th></tr>{rows}</table>"
+        "<p>每次运行检查全部规则；“上报关卡”为该次运行后最近结束的月、季、年报告期能否上报"
+        "（错误未消除或警告未书面说明即未通过；处理：ipwh check --period 报告期）。</p>"
+        "<h2>检查运行</h2><table><tr><th>运行</th><th>触发</th><th>开始</th><th>结束</th><th>检查日</th>"
+        "<th>数据截至</th><th>上报关卡</th><th>检查项</th><th>未通过</th><th>未能运行</th><th>问题行</th></tr>"
+        f"{''.join(rows)}</table>"
         "<h2>分析人员说明（警告）</h2><table><tr><th>检查</th><th>报告期</th><th>说明</th><th>说明人</th><th>时间</th></tr>"
         f"{notes}</table>"
     )
