@@ -110,3 +110,16 @@ def test_the_summary_adds_up_when_a_running_inbox_sensor_takes_some_files(
     assert again.taken_elsewhere == 7
     assert again.accepted + again.rejected + again.duplicate + again.taken_elsewhere == again.files
     assert again.adds_up()
+
+
+def test_status_notes_and_null_reasons_are_in_chinese_only(demo) -> None:
+    settings, _ = demo
+    english = "regexp_matches({0}, '[A-Za-z]{{3,}}')"
+    for table, column in (
+        ("marts.fct_target_progress", "status_note"),
+        ("marts.fct_target_progress_history", "status_note"),
+        ("marts.fct_indicator_values", "null_reason"),
+        ("marts.fct_element_values", "incomplete_reason"),
+    ):
+        found = rows(settings, f"select distinct {column} from {table} where {english.format(column)} limit 5")
+        assert not found, (table, found)

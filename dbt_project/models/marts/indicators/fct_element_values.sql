@@ -23,13 +23,12 @@ select
     case
         when v.value is not null then null
         else concat_ws(
-            '; ',
+            '；',
             case
                 when v.reported_inputs_expected > 0
                     then
                         '本级报送不完整（应报' || v.reported_inputs_expected || '期，完整' || v.reported_inputs_present
-                        || '期）/ own submissions incomplete (' || v.reported_inputs_present || ' of '
-                        || v.reported_inputs_expected || ')'
+                        || '期）'
             end,
             case
                 when v.children_expected > 0 and v.is_region_additive and not v.children_complete
@@ -37,9 +36,7 @@ select
                         '目录只列出部分下级区划（' || v.children_expected || '个），其合计不是本级总数 / '
                         || 'only some child regions are catalogued: their sum is not a total'
                 when v.children_expected > 0 and v.is_region_additive
-                    then
-                        '下级区划不完整（' || v.children_present || '/' || v.children_expected
-                        || '）/ child regions incomplete (' || v.children_present || ' of ' || v.children_expected || ')'
+                    then '下级区划不完整（' || v.children_present || '/' || v.children_expected || '）'
             end,
             case
                 when coalesce(v.reported_inputs_expected, 0) = 0 and v.children_expected = 0
