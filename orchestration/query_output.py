@@ -2,8 +2,8 @@
 
 DuckDB returns DECIMAL(38,12) as `2458.000000000000` and a zero as `0E-12`; an analyst reads
 2458 and 0. A row that carries its unit (`unit_code`, `target_unit_code`) shows its figures with
-that unit's decimals from the catalogue (units.csv); percentages (`*_pct`) with the % unit's; any
-other number without trailing zeros. A result too wide for the terminal is printed one record at a
+that unit's decimals from the catalogue (units.csv); percentages (`*_pct`) with the % unit's; base
+amounts (`*_base`), ratios (`*_ratio`) and any other number without trailing zeros. A result too wide for the terminal is printed one record at a
 time (column: value), as psql's expanded mode does, instead of 67 columns squeezed to empty boxes.
 """
 
@@ -22,6 +22,7 @@ from rich.table import Table
 # The unit column a row's figures are in, tried in this order.
 UNIT_COLUMNS = ("unit_code", "target_unit_code")
 PERCENT_UNIT = "percent"
+FREE_SUFFIXES = ("_base", "_ratio")
 FREE_DECIMALS = 4  # a number whose unit is unknown: at most this many places, trailing zeros dropped
 # Wider than this many columns, or wider than the terminal, a result is printed record by record.
 MAX_TABLE_COLUMNS = 12
@@ -63,6 +64,8 @@ class Formatter:
         if isinstance(value, Decimal | float):
             if column.endswith("pct"):
                 places = self.decimals.get(PERCENT_UNIT)
+            elif column.endswith(FREE_SUFFIXES):
+                places = None  # base units (件, 人, 元) or a ratio: not in the row's unit
             else:
                 places = self.decimals.get(unit) if unit else None
             return number_text(value, places)

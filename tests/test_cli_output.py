@@ -50,11 +50,19 @@ def _printed(columns: list[str], rows: list[tuple[object, ...]], width: int = 10
 
 def test_a_row_carrying_its_unit_shows_figures_with_that_units_decimals() -> None:
     text = _printed(
-        ["region_code", "unit_code", "value", "yoy_pct"],
-        [("350100", "item", Decimal("2458.000000000000"), Decimal("12.345678901234"))],
+        ["region_code", "unit_code", "value", "yoy_pct", "numerator_base"],
+        [
+            (
+                "350100",
+                "per_ten_thousand_persons",
+                Decimal("34.362000000000"),
+                Decimal("12.345678901234"),
+                Decimal("25752.000000000000"),
+            )
+        ],
     )
-    assert "2458 " in text and "12.35" in text
-    assert "2458.0" not in text and "E-" not in text
+    assert "34.362 " in text and "12.35" in text and "25752 " in text
+    assert "25752.0" not in text and "E-" not in text
 
 
 def test_a_wide_result_is_printed_record_by_record_not_as_empty_boxes() -> None:
