@@ -91,6 +91,23 @@ def test_definitions_load_and_validate(orch_home: Settings) -> None:
     assert defs.resolve_job_def(MAIN_JOB).executor_def.name == "in_process"
 
 
+def test_the_inbox_is_a_node_upstream_of_intake_and_layers_draw_one_way(orch_home: Settings) -> None:
+    graph = build_definitions(orch_home).resolve_asset_graph()
+    inbox = graph.get(AssetKey(["inbox", "forms"]))
+    assert not inbox.is_executable  # departments fill it, not Dagster
+    for table in ("submissions", "submission_values", "submission_problems", "submission_events"):
+        assert AssetKey(["inbox", "forms"]) in graph.get(AssetKey(["raw", table])).parent_keys
+    order = {"staging": 0, "intermediate": 1, "marts": 2}
+    upward = [
+        f"{key.to_user_string()} <- {parent.to_user_string()}"
+        for key in graph.get_all_asset_keys()
+        if key.path[0] in order
+        for parent in graph.get(key).parent_keys
+        if parent.path[0] in order and order[parent.path[0]] > order[key.path[0]]
+    ]
+    assert not upward, upward
+
+
 def test_build_job_is_unpartitioned_and_inbox_job_is_downstream_of_raw(orch_home: Settings) -> None:
     defs = _defs(orch_home, gates=_fake_period_assets("month", MONTHLY))
     build = defs.resolve_job_def(MAIN_JOB)
