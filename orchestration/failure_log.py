@@ -23,11 +23,14 @@ class FailureRecord:
     run_id: str
     steps: list[str]
     reason: str
+    # A return kept back by the gate is no failed run (the run succeeds), but it needs the same
+    # attention: the returns asset records it here too, as a refusal.
+    what: str = "运行失败"
 
     def render(self) -> str:
         steps = "、".join(self.steps) or "（运行未开始执行步骤）"
         return (
-            f"[{self.at:%Y-%m-%d %H:%M:%S}] 作业 {self.job} 运行失败\n"
+            f"[{self.at:%Y-%m-%d %H:%M:%S}] 作业 {self.job} {self.what}\n"
             f"  运行编号：{self.run_id}\n"
             f"  失败步骤：{steps}\n"
             f"  原因：{self.reason}\n"

@@ -3,8 +3,9 @@
 DuckDB returns DECIMAL(38,12) as `2458.000000000000` and a zero as `0E-12`; an analyst reads
 2458 and 0. A row that carries its unit (`unit_code`, `target_unit_code`) shows its figures with
 that unit's decimals from the catalogue (units.csv); percentages (`*_pct`) with the % unit's; base
-amounts (`*_base`), ratios (`*_ratio`) and any other number without trailing zeros. A result too wide for the terminal is printed one record at a
-time (column: value), as psql's expanded mode does, instead of 67 columns squeezed to empty boxes.
+amounts (`*_base`), ratios (`*_ratio`) and any other number without trailing zeros. A result too
+wide for the terminal is printed one record at a time (column: value), as psql's expanded mode
+does, instead of 67 columns squeezed to empty boxes.
 """
 
 from __future__ import annotations

@@ -42,7 +42,9 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
         try:
             outcome = build_in_warehouse(settings.warehouse, settings.outbox, period)
         except GateClosed as exc:
-            context.log.warning(f"{exc}\n处理：ipwh check --period {period.code}")
+            hint = f"处理：ipwh check --period {period.code}"
+            context.log.warning(f"{exc}\n{hint}")
+            _record_refusal(context, settings, f"{exc} {hint}")
             return
         except (ReturnsError, SubmitError) as exc:
             raise Failure(description=str(exc)) from None
@@ -62,6 +64,22 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
         yield MaterializeResult(metadata=metadata)
 
     return _build
+
+
+def _record_refusal(context: AssetExecutionContext, settings: Any, reason: str) -> None:
+    """A refusal in alerts/failures.log, where operators look for runs that need them."""
+    from orchestration.failure_log import FailureRecord, record_failure
+    from orchestration.settings import local_now
+
+    record = FailureRecord(
+        local_now(),
+        context.run.job_name,
+        context.run.run_id,
+        [context.op.name],
+        " ".join(reason.split()),
+        "上报被质量关卡拦下",
+    )
+    record_failure(record, settings)
 
 
 def return_assets() -> list[Any]:

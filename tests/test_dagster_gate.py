@@ -30,7 +30,9 @@ def _stub(key: AssetKey):
     return built
 
 
-def test_a_closed_gate_is_a_failed_check_with_reasons_and_the_run_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_closed_gate_is_a_failed_check_with_reasons_and_the_run_succeeds(
+    monkeypatch: pytest.MonkeyPatch, ipwh_home
+) -> None:
     import orchestration.quality_checks as quality_checks
     import reports.build
     from orchestration.quality_checks import RETURN_MARTS, gate_assets
@@ -58,6 +60,8 @@ def test_a_closed_gate_is_a_failed_check_with_reasons_and_the_run_succeeds(monke
     assert "永泰县财政局" in check.metadata["reasons"].value and check.metadata["blockers"].value == 1
     built = {e.asset_key for e in result.get_asset_materialization_events()}
     assert AssetKey(["returns", "month"]) not in built and AssetKey(["gate", "month"]) in built
+    log = (ipwh_home / "alerts" / "failures.log").read_text(encoding="utf-8")
+    assert "上报被质量关卡拦下" in log and "ipwh check --period 2026-10" in log  # operators still see it
 
 
 def test_a_run_whose_gate_said_no_exits_refused_not_ok() -> None:
