@@ -77,9 +77,7 @@ def external_raw_specs() -> list[AssetSpec]:
 @multi_asset(
     name=INTAKE_OP_NAME,
     specs=[
-        AssetSpec(
-            key, description=INTAKE_TABLES[key.path[-1]], group_name=RAW_GROUP, skippable=True, deps=[INBOX_KEY]
-        )
+        AssetSpec(key, description=INTAKE_TABLES[key.path[-1]], group_name=RAW_GROUP, skippable=True, deps=[INBOX_KEY])
         for key in INTAKE_KEYS
     ],
     pool=WRITER_POOL,
