@@ -183,7 +183,10 @@ class ProgressHandler(logging.Handler):
             counts = self.groups.get(step, {})
             for group, n in counts.items():
                 self.echo(f"    {GROUP_LABELS.get(group, group)}：{n} 个")
-            self.echo(f"  ✓ {label} 完成（{seconds:.0f} 秒）")
+            if step.startswith("returns__") and not counts:
+                self.echo(f"  – {label} 未生成：质量闸门未通过（未写入任何文件）")
+            else:
+                self.echo(f"  ✓ {label} 完成（{seconds:.0f} 秒）")
         elif kind == "STEP_FAILURE":
             self.echo(f"  ✗ {label} 失败：{_failure_text(event)}")
         elif kind == "HOOK_COMPLETED" and step == "warehouse_dbt":

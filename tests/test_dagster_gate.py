@@ -94,3 +94,14 @@ def test_the_quality_page_is_a_link_in_the_check_metadata(tmp_path) -> None:
     result = _result(rule, outcome, date(2026, 11, 21), set(), str(page))
     link = result.metadata["html"]
     assert isinstance(link, type(MetadataValue.url("file:///x"))) and link.url == page.as_uri()
+
+
+def test_run_progress_says_a_kept_back_return_was_not_built() -> None:
+    from orchestration.runner import ProgressHandler
+
+    lines: list[str] = []
+    handler = ProgressHandler(lines.append)
+    for kind in ("STEP_START", "STEP_SUCCESS"):
+        handler._handle(SimpleNamespace(event_type_value=kind, step_key="returns__month"))
+    assert lines[-1].strip().startswith("– 上报报表（月报） 未生成：质量闸门未通过")
+    assert not any("完成" in line for line in lines)
