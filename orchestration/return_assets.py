@@ -75,7 +75,7 @@ def _record_refusal(context: AssetExecutionContext, settings: Any, reason: str) 
         local_now(),
         context.run.job_name,
         context.run.run_id,
-        [context.op.name],
+        [context.op_execution_context.op.name],
         " ".join(reason.split()),
         "上报被质量关卡拦下",
     )
