@@ -5,7 +5,7 @@ with dbt tests and the quality rules as asset checks. Jobs:
 
 - `build_warehouse`: intake of whatever is in the inbox, every dbt seed, model and test, the quality
   checks; the analysts' snapshot is published when dbt succeeds. Unpartitioned.
-- `refresh_from_inbox`: what the inbox sensor starts for a new file: intake, then only the models
+- `refresh_from_inbox`: what the inbox sensor starts for a settled drop of files: intake, then only the models
   downstream of the raw tables and their checks.
 - `returns_month`, `returns_quarter`, `returns_year`: the gate and the returns of one period
   (partitioned monthly, quarterly, annually); created when such assets exist.
