@@ -32,9 +32,7 @@ select
             end,
             case
                 when v.children_expected > 0 and v.is_region_additive and not v.children_complete
-                    then
-                        '目录只列出部分下级区划（' || v.children_expected || '个），其合计不是本级总数 / '
-                        || 'only some child regions are catalogued: their sum is not a total'
+                    then '目录只列出部分下级区划（' || v.children_expected || '个），其合计不是本级总数'
                 when v.children_expected > 0 and v.is_region_additive
                     then '下级区划不完整（' || v.children_present || '/' || v.children_expected || '）'
             end,
