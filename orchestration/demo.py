@@ -110,10 +110,10 @@ def build_demo(settings: Settings, catalogue: Catalogue | None = None) -> DemoSu
             summary.already_waiting += 1
             continue
         counted += 1
-        if outcome.status == "accepted":
-            summary.accepted += 1
-        elif outcome.status == "duplicate":
+        if not outcome.is_new:  # received by an earlier `ipwh demo`
             summary.duplicate += 1
+        elif outcome.status == "accepted":
+            summary.accepted += 1
         else:
             summary.rejected += 1
             if outcome.receipt_path:

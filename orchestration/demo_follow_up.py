@@ -43,10 +43,10 @@ def run_follow_up(settings: Settings, catalogue: Catalogue | None = None) -> Fol
     stamp = datetime.combine(FOLLOW_UP_ON, time(9, 30)).replace(tzinfo=TIMEZONE).timestamp()
     os.utime(path, (stamp, stamp))
     for outcome in ingest([Incoming(path, item.department_code, remove_after=True)], settings, catalogue, "ipwh demo"):
-        if outcome.status == "accepted":
-            summary.resubmitted.append(path.name)
-        elif outcome.status == "duplicate":
+        if not outcome.is_new:  # received by an earlier follow-up
             summary.already_received += 1
+        elif outcome.status == "accepted":
+            summary.resubmitted.append(path.name)
         else:
             summary.rejected.append(str(outcome.receipt_path or path.name))
     for note in sample_explanations(catalogue, return_forms()):

@@ -14,7 +14,7 @@ from pathlib import Path
 from orchestration.dbt import dbt_vars
 from orchestration.settings import REPO_ROOT, Settings, local_now
 from sources.demo.follow_up import FOLLOW_UP_ON, SAMPLE_DAY
-from sources.intake.pipeline import _received_at
+from sources.intake.pipeline import Incoming, _received_at
 from tests.form_files import dropped_at
 
 PINNED = date(2026, 11, 21)
@@ -24,9 +24,9 @@ def _settings(tmp_path: Path, today: date | None) -> Settings:
     return Settings(home=tmp_path, warehouse=tmp_path / "w.duckdb", today_override=today)
 
 
-def _dropped(path: Path, at: datetime) -> Path:
+def _dropped(path: Path, at: datetime) -> Incoming:
     path.write_bytes(b"x")
-    return dropped_at(path, at)
+    return Incoming(dropped_at(path, at), None)
 
 
 def test_a_file_dropped_after_the_pinned_day_is_received_on_that_day(tmp_path: Path) -> None:
@@ -72,6 +72,7 @@ def test_make_run_tells_the_sample_as_of_its_own_day() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^SAMPLE_DAY := (\S+)$", makefile, re.M).group(1) == SAMPLE_DAY.isoformat()
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    commands = [line.strip() for line in run.splitlines()[1:] if line.startswith("\t")]
-    assert commands and all(c.startswith("IPWH_TODAY=$(SAMPLE_DAY) ") for c in commands)
+    lines = [line.strip() for line in run.splitlines()[1:]]
+    commands = [line for line in lines if "$(BIN)/ipwh" in line and not line.startswith("@echo")]
+    assert len(commands) >= 4 and all(c.startswith("IPWH_TODAY=$(SAMPLE_DAY) ") for c in commands)
     assert FOLLOW_UP_ON <= SAMPLE_DAY  # the follow-up has arrived by the sample's day

@@ -61,10 +61,18 @@ class Outcome:
     receipt: ReceiptData
     receipt_path: Path | None
     checked: Checked | None
+    # Already recorded from this very drop (an intake stopped before it emptied the inbox, or the same
+    # file with the same drop time again): the original receipt, nothing new recorded.
+    recorded_before: bool = False
 
     @property
     def status(self) -> str:
         return self.receipt.outcome
+
+    @property
+    def is_new(self) -> bool:
+        """Whether this call recorded something (a duplicate or an earlier drop records nothing)."""
+        return not self.recorded_before and self.status != "duplicate"
 
 
 class _Vanished(Exception):
@@ -247,7 +255,7 @@ def _one(
         # Recorded by an intake that stopped before it could remove the file: its original receipt.
         receipt = receipt_from_rows(con, catalogue, prior.submission_id)
         if receipt is not None:
-            return Outcome(item.path, receipt, None, None)
+            return Outcome(item.path, receipt, None, None, recorded_before=True)
     # The same bytes again change nothing, unless they were refused only because the period had
     # not ended yet (or reading them raised): then the same file sent again is judged anew.
     if prior is not None and sha not in batch.retryable:
