@@ -11,7 +11,9 @@ from pathlib import Path
 
 from sources.intake import temporaries
 
-_SUFFIX = {"zip": ".xlsx", "text": ".csv", "parquet": ".parquet"}
+# By format (readers.file_format) or, for record extracts, by container kind.
+_SUFFIX = {"zip": ".xlsx", "text": ".csv", "csv": ".csv", "parquet": ".parquet"}
+_SUFFIX.update({fmt: f".{fmt}" for fmt in ("xlsx", "xlsm", "xlsb", "xls", "ods")})
 _MAX_NAME = 120
 
 

@@ -35,7 +35,8 @@ from sources.centres.summaries import restore_summary_receipts
 from sources.intake import temporaries
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
 from sources.intake.problems import Problem, error
-from sources.intake.readers import Unreadable, cell_text, failure_problem, read_form, sniff
+from sources.intake.readers import Unreadable, cell_text, failure_problem, read_form
+from sources.intake.readers import file_format as detect_format
 from sources.intake.receipt_rows import receipt_from_rows, restore_receipts
 from sources.intake.receipts import ReceiptData, receipt_folder, write_receipt
 from sources.intake.store import Batch, PriorFile
@@ -271,14 +272,13 @@ def _one(
         )
         return Outcome(item.path, receipt, None, None)
     batch.retryable.discard(sha)
-    kind = sniff(data)
-    archive_path = archive_bytes(data, sha, kind, settings.archive)
+    archive_path = archive_bytes(data, sha, detect_format(data, name), settings.archive)
     submission_id = batch.new_id(received_at, sha)
     checked: Checked | None = None
     signature: dict[str, str] = {}
     file_format = "unknown"
     try:
-        raw = read_form(data)
+        raw = read_form(data, name)
         signature, file_format = raw.signature, raw.file_format
         context = Context(
             today=settings.today,

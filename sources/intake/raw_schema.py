@@ -20,7 +20,7 @@ create table if not exists raw.submissions (
     file_sha256       varchar not null,
     file_name         varchar not null,      -- the name it arrived with (sanitised for display)
     archive_path      varchar not null,      -- relative to the archive folder
-    file_format       varchar not null,      -- xlsx | csv | unknown
+    file_format       varchar not null,      -- xlsx | xlsm | xlsb | xls | ods | csv | unknown
     received_at       timestamp not null,    -- local time, Asia/Shanghai
     inbox_department  varchar,               -- the inbox folder it came through, if any
     form_code         varchar,               -- null when the file could not be identified

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
 from sources.forms import layout
+from sources.intake import formats
 from sources.intake.problems import Problem, error, quote
+from sources.intake.structure import Structure, merged_from, ods_structure, xls_structure, xlsx_structure
 
 # Limits for one form. A filled form is a few tens of kilobytes; these leave a wide margin.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -29,9 +28,9 @@ MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_ZIP_MEMBERS = 200
 MAX_TEXT_CHARS = 200  # signature and identifying fields
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _USE_TEMPLATE = "请使用系统生成的模板（ipwh template）重新填报，或联系知识产权局索取模板"
+_KEEP_TEMPLATE = "请在原模板中填报，另存为 .xlsx 或 .xls 后重新报送（不要复制到新工作簿）"
+_RESAVE = "请在 Excel/WPS 中打开原模板，另存为 .xlsx 或 .xls 后重新报送"
 
 
 class Unreadable(Exception):
@@ -59,7 +58,11 @@ class Entry:
 
 @dataclass
 class RawForm:
-    file_format: str  # xlsx | csv
+    file_format: str  # a key of formats.WORKBOOK_FORMATS, or csv
+
+    @property
+    def workbook(self) -> bool:
+        return self.file_format != "csv"
     meta: dict[str, str]
     entries: list[Entry]
     signature: dict[str, str] = field(default_factory=dict)
@@ -88,14 +91,13 @@ def failure_problem(exc: Exception) -> Problem:
 
 
 def sniff(data: bytes) -> str:
-    """What kind of file the bytes are, whatever its name says."""
+    """What kind of container the bytes are, whatever its name says."""
     if not data:
         return "empty"
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        # OLE compound file: a legacy .xls, or an .xlsx encrypted with a password.
-        return "encrypted" if "EncryptedPackage".encode("utf-16-le") in data[: 65536 * 8] else "ole"
+        return "ole"  # OLE compound file: .xls, WPS .et, .doc, or an .xlsx encrypted with a password
     if data.startswith(b"%PDF"):
         return "pdf"
     head = data[:4096]
@@ -104,8 +106,28 @@ def sniff(data: bytes) -> str:
     return "text"
 
 
-def read_form(data: bytes) -> RawForm:
-    """Read a form from its bytes; raises Unreadable with the receipt's problem when it cannot."""
+def file_format(data: bytes, name: str = "") -> str:
+    """The file's format (formats.WORKBOOK_FORMATS, csv, or why not); never raises."""
+    kind = sniff(data)
+    if kind == "zip":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return formats.zip_format(archive, name)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+            return "corrupt"
+    if kind == "ole":
+        try:
+            return formats.ole_format(data, name)
+        except formats.BrokenContainer:
+            return "corrupt"
+    return "csv" if kind == "text" else kind
+
+
+def read_form(data: bytes, name: str = "") -> RawForm:
+    """Read a form from its bytes; raises Unreadable with the receipt's problem when it cannot.
+
+    `name` (the file name as sent) only tells apart what the bytes cannot: WPS's .et and an .xls
+    share the OLE container."""
     if len(data) > MAX_FILE_BYTES:
         raise Unreadable(
             error(
@@ -116,13 +138,27 @@ def read_form(data: bytes) -> RawForm:
         )
     kind = sniff(data)
     if kind == "zip":
-        return _read_xlsx(data)
+        archive = _check_zip(data)
+        fmt = formats.zip_format(archive, name)
+        if fmt in formats.WORKBOOK_FORMATS:
+            return _read_workbook(data, fmt, archive)
+        raise Unreadable(_foreign(fmt))
+    if kind == "ole":
+        try:
+            fmt = formats.ole_format(data, name)
+        except formats.BrokenContainer as exc:
+            raise Unreadable(
+                error("corrupt_file", "文件已损坏（Office 97-2003 文件结构不完整），无法读取", _RESAVE)
+            ) from exc
+        if fmt == "xls":
+            return _read_workbook(data, fmt, None)
+        if fmt == "encrypted":
+            raise Unreadable(error("password_protected", "工作簿设置了打开密码，系统无法读取", "请取消打开密码后重新报送"))
+        raise Unreadable(_foreign(fmt))
     if kind == "text":
         return _read_csv(data)
     messages = {
         "empty": ("empty_file", "文件为空（0 字节）", "请重新导出或保存报表后再报送"),
-        "encrypted": ("password_protected", "工作簿设置了打开密码，系统无法读取", "请取消打开密码后重新报送"),
-        "ole": ("legacy_xls", "文件是旧版 .xls 或其他 Office 格式，不是报表模板（.xlsx）", _USE_TEMPLATE),
         "pdf": (
             "not_a_spreadsheet",
             "文件是 PDF，不是电子表格",
@@ -134,13 +170,23 @@ def read_form(data: bytes) -> RawForm:
     raise Unreadable(error(code, message, fix))
 
 
+def _foreign(fmt: str) -> Problem:
+    """A format we do not read, named, with what to do instead."""
+    described = formats.FOREIGN_FORMATS.get(fmt, fmt)
+    if fmt == "et":
+        return error("unsupported_format", f"文件是{described}，系统无法读取", "请在 WPS 中打开原模板，另存为 .xlsx 或 .xls 后重新报送")
+    if fmt == "numbers":
+        return error("unsupported_format", f"文件是{described}，系统无法读取", "请在 Numbers 中选择“文件→导出为→Excel”（.xlsx）后重新报送")
+    return error("not_a_spreadsheet", f"文件是{described}", _USE_TEMPLATE)
+
+
 def _check_zip(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise Unreadable(
-            error("corrupt_file", "文件已损坏，无法作为 .xlsx 打开", "请在 Excel/WPS 中打开并另存为 .xlsx 后重新报送")
+            error("corrupt_file", "文件已损坏（压缩包结构不完整），无法作为电子表格打开", _RESAVE)
         ) from exc
     if len(members) > MAX_ZIP_MEMBERS:
         raise Unreadable(error("zip_limits", f"文件内部包含 {len(members)} 个部件，超出报表的合理范围", _USE_TEMPLATE))
@@ -155,14 +201,11 @@ def _check_zip(data: bytes) -> zipfile.ZipFile:
                 "报表文件解压后不会超过几 MB；请检查文件来源，使用系统模板重新填报",
             )
         )
-    names = {m.filename for m in members}
-    if "xl/workbook.xml" not in names:
-        raise Unreadable(error("not_a_spreadsheet", "文件是压缩包，但不是 Excel 工作簿（.xlsx）", _USE_TEMPLATE))
     return archive
 
 
-def _read_xlsx(data: bytes) -> RawForm:
-    archive = _check_zip(data)
+def _read_workbook(data: bytes, fmt: str, archive: zipfile.ZipFile | None) -> RawForm:
+    """Read any workbook format calamine opens; `archive` is the zip of the zip-based formats."""
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError as exc:
@@ -171,7 +214,7 @@ def _read_xlsx(data: bytes) -> RawForm:
         ) from exc
     except (CalamineError, ValueError, OSError) as exc:
         raise Unreadable(
-            error("corrupt_file", "文件已损坏，无法读取工作簿内容", "请在 Excel/WPS 中打开并另存为 .xlsx 后重新报送")
+            error("corrupt_file", f"文件已损坏，无法读取工作簿内容（{formats.WORKBOOK_FORMATS[fmt]}）", _RESAVE)
         ) from exc
     names = book.sheet_names
     problems: list[Problem] = []
@@ -190,6 +233,8 @@ def _read_xlsx(data: bytes) -> RawForm:
                     sheet=layout.META_SHEET,
                 )
             )
+    if layout.DATA_SHEET not in names or not meta:
+        _refuse_without_template(names, fmt)
     if layout.DATA_SHEET not in names:
         raise Unreadable(
             error(
@@ -210,7 +255,7 @@ def _read_xlsx(data: bytes) -> RawForm:
         )
         sheet_layout = layout.LAYOUTS[layout.ELEMENT_LAYOUT]
     rows = _rows(book, layout.DATA_SHEET)
-    structure = _sheet_structure(archive, layout.DATA_SHEET)
+    structure = _structure(book, data, fmt, archive)
     merged_cells = {
         (r, c) for (r0, c0), (r1, c1) in structure.merged for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
     }
@@ -279,7 +324,39 @@ def _read_xlsx(data: bytes) -> RawForm:
                             found=quote(raw),
                         )
                     )
-    return RawForm("xlsx", meta, entries, signature, problems)
+    return RawForm(fmt, meta, entries, signature, problems)
+
+
+def _refuse_without_template(names: list[str], fmt: str) -> None:
+    """A workbook whose hidden metadata sheet is gone: say so, and how to get it back."""
+    if layout.DATA_SHEET in names:
+        raise Unreadable(
+            error(
+                "missing_metadata",
+                f"文件（{formats.WORKBOOK_FORMATS[fmt]}）中有“{layout.DATA_SHEET}”，但模板的隐藏信息表已丢失"
+                "（可能把内容复制到了新工作簿，或另存为不保留隐藏工作表的格式），无法识别报表、单位和报告期",
+                _KEEP_TEMPLATE,
+            )
+        )
+    if layout.META_SHEET not in names:
+        raise Unreadable(
+            error(
+                "not_our_template",
+                f"工作簿中没有“{layout.DATA_SHEET}”工作表和模板的隐藏信息表，不是本系统生成的报表模板"
+                f"（工作表：{'、'.join(names)}）",
+                _USE_TEMPLATE,
+            )
+        )
+
+
+def _structure(book: CalamineWorkbook, data: bytes, fmt: str, archive: zipfile.ZipFile | None) -> Structure:
+    if archive is not None and fmt in ("xlsx", "xlsm"):
+        return xlsx_structure(archive, layout.DATA_SHEET)
+    if archive is not None and fmt == "ods":
+        return ods_structure(archive, layout.DATA_SHEET)
+    if fmt == "xls":
+        return xls_structure(data, layout.DATA_SHEET)
+    return merged_from(book.get_sheet_by_name(layout.DATA_SHEET).merged_cell_ranges)
 
 
 def _rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
@@ -297,66 +374,6 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-@dataclass
-class _Structure:
-    hidden_rows: set[int] = field(default_factory=set)
-    hidden_cols: set[int] = field(default_factory=set)
-    formulas: set[tuple[int, int]] = field(default_factory=set)
-    formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
-    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
-
-
-def _sheet_structure(archive: zipfile.ZipFile, sheet_name: str) -> _Structure:
-    """Hidden rows/columns, formulas and merges of one sheet, read from its XML part."""
-    out = _Structure()
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return out
-    rel_id = next(
-        (s.get(f"{_REL_NS}id") for s in workbook.iter(f"{_NS}sheet") if s.get("name") == sheet_name),
-        None,
-    )
-    target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
-    if not target:
-        return out
-    part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-    try:
-        root = ElementTree.fromstring(archive.read(part))
-    except (KeyError, ElementTree.ParseError):
-        return out
-    for col in root.iter(f"{_NS}col"):
-        if col.get("hidden") in ("1", "true"):
-            out.hidden_cols.update(range(int(col.get("min", "1")) - 1, int(col.get("max", "1"))))
-    for row in root.iter(f"{_NS}row"):
-        if row.get("hidden") in ("1", "true") and row.get("r"):
-            out.hidden_rows.add(int(row.get("r", "1")) - 1)
-        for cell in row.iter(f"{_NS}c"):
-            if cell.find(f"{_NS}f") is not None and cell.get("r"):
-                ref = _parse_ref(cell.get("r", "A1"))
-                out.formulas.add(ref)
-                value = cell.find(f"{_NS}v")
-                if value is None or (value.text or "") == "":
-                    out.formulas_without_value.add(ref)
-    for merge in root.iter(f"{_NS}mergeCell"):
-        ref = merge.get("ref", "")
-        if ":" in ref:
-            first, last = ref.split(":", 1)
-            out.merged.append((_parse_ref(first), _parse_ref(last)))
-    return out
-
-
-def _parse_ref(ref: str) -> tuple[int, int]:
-    match = re.match(r"^([A-Z]+)(\d+)$", ref)
-    if not match:
-        return (-1, -1)
-    col = 0
-    for ch in match.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(match.group(2)) - 1, col - 1
 
 
 def _read_csv(data: bytes) -> RawForm:

@@ -24,11 +24,11 @@ def check_task_rows(raw: RawForm, checked: Checked, catalogue: Catalogue) -> Non
     found, period = checked.assignment, checked.period
     assert found is not None and found.form.layout_kind == TASK_LAYOUT
     problems = checked.problems
-    if raw.file_format != "xlsx":
+    if not raw.workbook:
         problems.append(
             error(
                 "wrong_format",
-                f"《{found.form.name}》只接受系统生成的 .xlsx 模板",
+                f"《{found.form.name}》只接受系统生成的电子表格模板（.xlsx/.xls/.ods），不接受 CSV",
                 _USE_TEMPLATE,
                 sheet=raw.file_format,
             )

@@ -67,7 +67,7 @@ class Context:
 
 def check_form(raw: RawForm, catalogue: Catalogue, context: Context) -> Checked:
     problems = list(raw.problems)
-    where_meta = {"sheet": layout.META_SHEET} if raw.file_format == "xlsx" else {"sheet": "csv"}
+    where_meta = {"sheet": layout.META_SHEET} if raw.workbook else {"sheet": "csv"}
     identity = _identify(raw, catalogue, context, problems, where_meta)
     checked = Checked(*identity, problems=problems, sample=raw.meta.get("sample", "0") in ("1", "true", "是"))
     if checked.assignment is None:
@@ -148,7 +148,7 @@ def _identify(
 ) -> tuple[Assignment | None, Period | None]:
     meta = raw.meta
     missing = [key for key in layout.META_KEYS if key not in ("sample", "checksum") and not meta.get(key)]
-    if raw.file_format == "xlsx" and not meta:
+    if raw.workbook and not meta:
         problems.append(
             error("missing_metadata", "文件缺少模板的隐藏信息表，无法识别报表、单位和报告期", _USE_TEMPLATE)
         )
@@ -171,7 +171,7 @@ def _identify(
                 **where,
             )
         )
-    if raw.file_format == "xlsx":
+    if raw.workbook:
         expected = layout.meta_checksum(meta, row_codes(catalogue, form, meta["department_code"]))
         if meta.get("checksum") != expected:
             problems.append(
