@@ -63,6 +63,7 @@ class RawForm:
     @property
     def workbook(self) -> bool:
         return self.file_format != "csv"
+
     meta: dict[str, str]
     entries: list[Entry]
     signature: dict[str, str] = field(default_factory=dict)
@@ -153,7 +154,9 @@ def read_form(data: bytes, name: str = "") -> RawForm:
         if fmt == "xls":
             return _read_workbook(data, fmt, None)
         if fmt == "encrypted":
-            raise Unreadable(error("password_protected", "工作簿设置了打开密码，系统无法读取", "请取消打开密码后重新报送"))
+            raise Unreadable(
+                error("password_protected", "工作簿设置了打开密码，系统无法读取", "请取消打开密码后重新报送")
+            )
         raise Unreadable(_foreign(fmt))
     if kind == "text":
         return _read_csv(data)
@@ -174,9 +177,17 @@ def _foreign(fmt: str) -> Problem:
     """A format we do not read, named, with what to do instead."""
     described = formats.FOREIGN_FORMATS.get(fmt, fmt)
     if fmt == "et":
-        return error("unsupported_format", f"文件是{described}，系统无法读取", "请在 WPS 中打开原模板，另存为 .xlsx 或 .xls 后重新报送")
+        return error(
+            "unsupported_format",
+            f"文件是{described}，系统无法读取",
+            "请在 WPS 中打开原模板，另存为 .xlsx 或 .xls 后重新报送",
+        )
     if fmt == "numbers":
-        return error("unsupported_format", f"文件是{described}，系统无法读取", "请在 Numbers 中选择“文件→导出为→Excel”（.xlsx）后重新报送")
+        return error(
+            "unsupported_format",
+            f"文件是{described}，系统无法读取",
+            "请在 Numbers 中选择“文件→导出为→Excel”（.xlsx）后重新报送",
+        )
     return error("not_a_spreadsheet", f"文件是{described}", _USE_TEMPLATE)
 
 
