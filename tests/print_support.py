@@ -20,8 +20,8 @@ from reports.render_pdf import render_pdf
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
 
 
-def require_soffice() -> None:
-    missing = [tool for tool in ("soffice", "pdftotext") if shutil.which(tool) is None]
+def require_soffice(pdf: bool = True) -> None:
+    missing = [tool for tool in ("soffice", "pdftotext" if pdf else "soffice") if shutil.which(tool) is None]
     if not missing:
         return
     packages = "libreoffice-calc-nogui fonts-noto-cjk poppler-utils"
@@ -29,6 +29,32 @@ def require_soffice() -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message + "：CI 中必须安装（make print-tools）")
     pytest.skip(message)
+
+
+def save_as(files: list[Path], target: str, out: Path, profile: Path) -> list[Path]:
+    """Open each file in LibreOffice and save it as `target` (xls, ods, xlsx …) into `out`, as a clerk's
+    "另存为" would; one soffice start for all files. `profile` is reused, so later calls start faster."""
+    require_soffice(pdf=False)
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    saved = [out / f"{f.stem}.{target}" for f in files]
+    missing = [p.name for p in saved if not p.exists()]
+    assert not missing, f"LibreOffice did not write {missing}"
+    return saved
 
 
 def to_pdf(xlsx: Path, out: Path) -> Path:
