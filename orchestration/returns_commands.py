@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,6 +25,8 @@ def register(app: typer.Typer) -> None:
     returns_app.command("build")(build)
     returns_app.command("submit")(submit)
     returns_app.command("list")(list_returns)
+    returns_app.command("key")(show_key)
+    returns_app.command("verify")(verify)
 
 
 @friendly
@@ -157,3 +160,68 @@ def list_returns() -> None:
         state = f"已报送（{who[0]}，{who[1]}）" if who else "未报送"
         built.add_row(folder.parent.name, folder.name, str(len(list(folder.glob("*.xlsx")))), state)
     out.print(built)
+
+
+@friendly
+def show_key() -> None:
+    """打印本系统的报送签名公钥（首次运行时生成密钥对，保存在 IPWH_HOME/keys/）。
+
+    把这行公钥告知上级机关登记；上级用它核验报送包确实来自本单位且未被改动。
+    示例：ipwh returns key
+    """
+    from reports.signing import PUBLIC_KEY, SigningKeyError, key_pair
+
+    settings = Settings.from_env()
+    folder = settings.home / "keys"
+    try:
+        _, public = key_pair(folder)
+    except SigningKeyError as exc:
+        err.print(f"[red]错误：[/red]{exc}", markup=True)
+        raise typer.Exit(1) from None
+    out.print(public.text, markup=False)
+    out.print(f"密钥编号 {public.key_id}（Ed25519）；公钥文件 {folder / PUBLIC_KEY}；私钥只保存在本机，请勿外传。")
+
+
+@friendly
+def verify(
+    package: Annotated[Path, typer.Argument(help="报送包（.zip）")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", "-k", help="发送方登记的公钥：一行 base64 或 .pub 文件路径；缺省为本系统自己的公钥"),
+    ] = None,
+) -> None:
+    """核验报送包：签名、每个文件的 SHA-256、清单，并列出包内内容。核验不通过时以状态码 1 结束。
+
+    示例：ipwh returns verify returns_2025_v1.zip --key 350100.pub
+    """
+    from reports.signing import PublicKey, SigningKeyError, VerifyError, key_pair, verify_package
+
+    settings = Settings.from_env()
+    try:
+        if key is None:
+            _, trusted = key_pair(settings.home / "keys")
+            out.print(f"未指定 --key：用本系统自己的公钥 {trusted.key_id} 核验。")
+        else:
+            candidate = Path(key)
+            trusted = PublicKey.parse(candidate.read_text(encoding="utf-8") if candidate.is_file() else key)
+        done = verify_package(package, trusted)
+    except (VerifyError, SigningKeyError) as exc:
+        err.print(f"[red]核验未通过：[/red]{exc}", markup=True)
+        raise typer.Exit(1) from None
+    manifest = done.manifest
+    out.print(
+        f"[green]核验通过[/green]：签名有效（密钥 {done.key_id}），"
+        f"{len(done.files)} 个文件的 SHA-256 均与签名清单一致。"
+    )
+    signer = done.signer
+    out.print(
+        f"  {manifest.get('period_label', manifest.get('period'))} 第 {manifest.get('version')} 版"
+        f"{'（示例数据）' if manifest.get('sample') else ''}；报送编号 {signer.get('submission_no', '—')}，"
+        f"报送人 {signer.get('submitted_by', '—')}，{signer.get('submitted_at', '—')}"
+    )
+    table = Table("文件", "字节", "SHA-256", title="包内文件")
+    for entry in done.files:
+        table.add_row(entry["name"], str(entry["bytes"]), entry["sha256"][:16] + "…")
+    out.print(table)
+    for entry in manifest.get("returns", []):
+        out.print(f"  {entry.get('table_no', '')} {entry.get('title', entry.get('code'))}：{entry.get('rows', '')} 行")

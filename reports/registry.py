@@ -2,8 +2,9 @@
 
 Submitting version N of a period's returns: check the built files against their manifest, check the
 gate again and that every input is still the latest accepted version, package the files and the
-manifest into a zip in the outbox, record who and when, and lock the inputs (`locked` events) so
-intake refuses new versions for them. A later correction is version N+1, built beside version N.
+manifest into a zip in the outbox, signed with the installation's key (reports/signing.py), record
+who and when, and lock the inputs (`locked` events) so intake refuses new versions for them. A later
+correction is version N+1, built beside version N.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from reports.signing import SIGNATURE, key_pair, signature_document
 from sources.intake.raw_schema import ensure_raw_schema
 from sources.intake.store import add_event
 from sources.periods import Period
@@ -117,7 +120,10 @@ def submit(
     actor: str,
     at: datetime,
     note: str | None = None,
+    keys: Path | None = None,
 ) -> Submitted:
+    """Submit the latest built version; the package is signed with the installation's key
+    (`keys`, by default `keys/` beside the outbox, i.e. under IPWH_HOME)."""
     ensure_schema(con)
     ensure_raw_schema(con)
     version = latest_built_version(outbox, period)
@@ -144,7 +150,9 @@ def submit(
     _check_inputs_current(con, ids)
     submission_no = f"R{period.code}-v{version}"
     package = outbox / period.code / f"returns_{period.code}_v{version}.zip"
-    package_sha = _package(folder, manifest, package)
+    signing_key, _ = key_pair(keys or outbox.parent / "keys")
+    signer = {"submission_no": submission_no, "submitted_by": actor, "submitted_at": at.isoformat()}
+    package_sha = _package(folder, manifest, package, signing_key, signer)
     con.execute("begin transaction")
     try:
         con.execute(
@@ -204,19 +212,23 @@ def _check_inputs_current(con: duckdb.DuckDBPyConnection, ids: list[str]) -> Non
         raise SubmitError(f"生成报表后，这些报送已被新版本取代：{names}。请重新运行 ipwh returns build 后再报送。")
 
 
-def _package(folder: Path, manifest: dict[str, Any], package: Path) -> str:
-    """A zip of the returns, the change list and the manifest; fixed timestamps, so same files, same zip."""
+def _package(
+    folder: Path, manifest: dict[str, Any], package: Path, key: Ed25519PrivateKey, signer: dict[str, Any]
+) -> str:
+    """A zip of the returns, the change list, the manifest and their signature; fixed timestamps."""
     names = [r["file"] for r in manifest["returns"]]
     if manifest.get("change_list"):
         names.append(manifest["change_list"])
     names.append(MANIFEST)
+    files = {f"{folder.name}/{name}": (folder / name).read_bytes() for name in names}
+    files[f"{folder.name}/{SIGNATURE}"] = signature_document(files, key, signer)
     tmp = package.with_name(f".{package.name}.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in names:
-            info = zipfile.ZipInfo(f"{folder.name}/{name}", _ZIP_TIME)
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, _ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, (folder / name).read_bytes())
+            archive.writestr(info, data)
     tmp.replace(package)
     return hashlib.sha256(package.read_bytes()).hexdigest()
 

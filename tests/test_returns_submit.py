@@ -116,7 +116,7 @@ def test_submit_locks_inputs_and_a_correction_is_a_new_version(home: Path) -> No
     assert {name for name, _ in files} == set(v1_bytes)
     package = home / "outbox" / "2026-10" / "returns_2026-10_v1.zip"
     with zipfile.ZipFile(package) as archive:
-        assert sorted(archive.namelist()) == sorted(f"v1/{n}" for n in v1_bytes)
+        assert sorted(archive.namelist()) == sorted([f"v1/{n}" for n in v1_bytes] + ["v1/signature.json"])
         assert archive.read("v1/manifest.json") == v1_bytes["manifest.json"]
     again = runner.invoke(app, ["returns", "submit", "--period", "2026-10", "--by", "张三"])
     assert again.exit_code == 1 and "已于此前报送" in again.output
@@ -163,6 +163,41 @@ def test_submit_locks_inputs_and_a_correction_is_a_new_version(home: Path) -> No
     with duckdb.connect(str(warehouse)) as con, pytest.raises(SubmitError, match="已被新版本取代"):
         con.execute("insert into raw.submission_events values (?, 'superseded', now()::timestamp, 't', null)", [ids[0]])
         submit(con, home / "outbox", PERIOD, actor="王五", at=datetime(2026, 11, 22))
+
+
+def test_submitted_package_verifies_and_a_tampered_or_foreign_package_is_refused(home: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["returns", "build", "-p", "2026-10", "-r", ONLY[1]]).exit_code == 0
+    assert runner.invoke(app, ["returns", "submit", "-p", "2026-10", "--by", "张三"]).exit_code == 0
+    key = runner.invoke(app, ["returns", "key"])
+    assert key.exit_code == 0, key.output
+    public = key.output.splitlines()[0].strip()
+    assert (home / "keys" / "returns_ed25519.pub").exists()
+    assert runner.invoke(app, ["returns", "key"]).output.splitlines()[0].strip() == public  # made once
+    package = home / "outbox" / "2026-10" / "returns_2026-10_v1.zip"
+    ok = runner.invoke(app, ["returns", "verify", str(package), "--key", public])
+    assert ok.exit_code == 0, ok.output
+    assert "核验通过" in ok.output and "R2026-10-v1" in ok.output and "张三" in ok.output
+    assert "r6_submission_status_2026-10.xlsx" in ok.output
+    pub_file = runner.invoke(
+        app, ["returns", "verify", str(package), "--key", str(home / "keys" / "returns_ed25519.pub")]
+    )
+    assert pub_file.exit_code == 0, pub_file.output
+
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            target.writestr(info, data + b"x" if info.filename.endswith(".xlsx") else data)
+    bad = runner.invoke(app, ["returns", "verify", str(tampered), "--key", public])
+    assert bad.exit_code == 1 and "核验未通过" in bad.output and "SHA-256 与签名清单不符" in bad.output
+
+    other_home = tmp_path / "other"
+    other = runner.invoke(app, ["returns", "key"], env={"IPWH_HOME": str(other_home)})
+    other_public = other.output.splitlines()[0].strip()
+    assert other_public != public
+    foreign = runner.invoke(app, ["returns", "verify", str(package), "--key", other_public])
+    assert foreign.exit_code == 1 and "不是所登记的发送方密钥" in foreign.output
 
 
 def test_submit_refuses_a_tampered_file(home: Path) -> None:
