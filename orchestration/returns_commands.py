@@ -223,5 +223,11 @@ def verify(
     for entry in done.files:
         table.add_row(entry["name"], str(entry["bytes"]), entry["sha256"][:16] + "…")
     out.print(table)
+    exchange = manifest.get("sdmx")
+    if exchange:
+        out.print(
+            f"  SDMX-CSV 数据 {exchange['data']}：{exchange.get('checked_observations')} 条观测，"
+            f"符合数据结构定义 {exchange.get('structure_id')}（{exchange['structure']}）"
+        )
     for entry in manifest.get("returns", []):
         out.print(f"  {entry.get('table_no', '')} {entry.get('title', entry.get('code'))}：{entry.get('rows', '')} 行")

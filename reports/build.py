@@ -27,7 +27,7 @@ import duckdb
 
 from expectations.gate import GateDecision, GateIssue, gate_decision
 from orchestration.faults import fault_point
-from reports import registry
+from reports import registry, sdmx
 from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
 from reports.spec import ReturnDefinition, load_conventions, load_definitions
 from reports.trace import TraceRow, trace_key
@@ -463,10 +463,31 @@ def _write(
             fault_point("returns_mid_write")
         if previous is not None:
             write_bytes_atomic(staging / CHANGE_LIST, change_list_csv(outcome.changes))
-        write_bytes_atomic(staging / MANIFEST, _manifest(con, outcome, decision, previous, submitted))
+        exchange = _write_sdmx(con, outcome, staging, previous is not None)
+        manifest = _manifest(con, outcome, decision, previous, submitted, exchange)
+        write_bytes_atomic(staging / MANIFEST, manifest)
         _swap_in(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_sdmx(
+    con: duckdb.DuckDBPyConnection, outcome: BuildOutcome, folder: Path, correction: bool
+) -> dict[str, Any] | None:
+    """The figures as SDMX-CSV with their structure; listed (and so signed) in the manifest."""
+    if not sdmx.available(con):
+        return None
+    figures, dsd = sdmx.data(con, outcome.period, correction), sdmx.structure(con)
+    write_bytes_atomic(folder / sdmx.data_file(outcome.period), figures)
+    write_bytes_atomic(folder / sdmx.STRUCTURE_FILE, dsd)
+    return {
+        "data": sdmx.data_file(outcome.period),
+        "data_sha256": hashlib.sha256(figures).hexdigest(),
+        "structure": sdmx.STRUCTURE_FILE,
+        "structure_sha256": hashlib.sha256(dsd).hexdigest(),
+        "structure_id": sdmx.STRUCTURE_ID,
+        "observations": sdmx.check(figures, dsd),
+    }
 
 
 _STAGING = ".building-"  # .v<N>.building-<pid>: a version being written
@@ -522,6 +543,7 @@ def _manifest(
     decision: GateDecision,
     previous: dict[str, Any] | None,
     submitted: int | None,
+    exchange: dict[str, Any] | None = None,
 ) -> bytes:
     ids = sorted({i for b in outcome.built for i in b.inputs})
     doc = {
@@ -562,6 +584,7 @@ def _manifest(
         ],
         "failed": [{"code": code, "error": message} for code, message in sorted(outcome.failed.items())],
         "change_list": CHANGE_LIST if previous is not None else None,
+        "sdmx": exchange,
         "inputs": _input_details(con, ids),
     }
     return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")

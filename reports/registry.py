@@ -219,6 +219,8 @@ def _package(
     names = [r["file"] for r in manifest["returns"]]
     if manifest.get("change_list"):
         names.append(manifest["change_list"])
+    if manifest.get("sdmx"):
+        names += [manifest["sdmx"]["data"], manifest["sdmx"]["structure"]]
     names.append(MANIFEST)
     files = {f"{folder.name}/{name}": (folder / name).read_bytes() for name in names}
     files[f"{folder.name}/{SIGNATURE}"] = signature_document(files, key, signer)

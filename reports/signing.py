@@ -23,6 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from reports import sdmx
+
 SIGNATURE = "signature.json"
 SIGNATURE_FORMAT = "ipwh-returns-signature/1"
 PRIVATE_KEY = "returns_ed25519.pem"
@@ -209,6 +211,15 @@ def _manifest(files: dict[str, bytes]) -> dict[str, Any]:
             path = f"{folder}/{entry['file']}" if folder != "." else entry["file"]
             if path not in files or hashlib.sha256(files[path]).hexdigest() != entry["sha256"]:
                 raise VerifyError(f"manifest.json 所列 {entry['file']} 与包中文件不符")
+        exchange = manifest.get("sdmx")
+        if exchange:
+            prefix = f"{folder}/" if folder != "." else ""
+            data, dsd = files.get(prefix + exchange["data"]), files.get(prefix + exchange["structure"])
+            if data is None or dsd is None:
+                raise VerifyError("manifest.json 所列 SDMX 数据或数据结构定义不在包中")
+            manifest["sdmx"]["checked_observations"] = sdmx.check(data, dsd)
+    except sdmx.SdmxError as exc:
+        raise VerifyError(f"SDMX 数据不符合其数据结构定义：{exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise VerifyError("manifest.json 格式有误") from exc
     return manifest

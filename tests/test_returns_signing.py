@@ -9,10 +9,12 @@ import json
 import os
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from reports import sdmx
 from reports.registry import _package
 from reports.signing import PublicKey, SigningKeyError, VerifyError, key_pair, verify_package
 
@@ -168,3 +170,75 @@ def test_file_that_is_not_a_package_is_refused(tmp_path, content):
 def test_malformed_public_key_is_named(text):
     with pytest.raises(VerifyError, match="公钥"):
         PublicKey.parse(text)
+
+
+# --- the SDMX-CSV figures are checked against their structure ------------------------------------
+
+_DSD = {
+    "id": "DSD_IP_INDICATORS",
+    "agency": "IPWH",
+    "version": "1.0",
+    "dimensions": [
+        {"id": "REF_AREA", "codelist": {"350100": "福州市"}},
+        {"id": "TIME_PERIOD"},
+        {"id": "INDICATOR", "codelist": {"patent_grants": {}}},
+    ],
+    "attributes": [
+        {"id": "UNIT_MEASURE", "codelist": {"item": "件"}},
+        {"id": "UNIT_MULT"},
+        {"id": "OBS_STATUS", "codelist": {"A": "", "P": "", "M": ""}},
+        {"id": "SAMPLE_FLAG", "codelist": {"0": "", "1": ""}},
+    ],
+    "columns": list(sdmx.COLUMNS),
+}
+_GOOD_ROW = "datastructure,IPWH:DSD_IP_INDICATORS(1.0),I,350100,2025,patent_grants,6100,item,0,A,0"
+
+
+def _sdmx_package(tmp_path: Path, rows: list[str]) -> tuple[Path, PublicKey]:
+    key, public = key_pair(tmp_path / "keys")
+    folder = tmp_path / "outbox" / "2025" / "v1"
+    manifest = _built(folder)
+    figures = ("\r\n".join([",".join(sdmx.COLUMNS), *rows]) + "\r\n").encode()
+    (folder / "data_2025.sdmx.csv").write_bytes(figures)
+    (folder / "structure.json").write_text(json.dumps(_DSD), encoding="utf-8")
+    manifest["sdmx"] = {"data": "data_2025.sdmx.csv", "structure": "structure.json"}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    package = tmp_path / "p.zip"
+    _package(folder, manifest, package, key, SIGNER)
+    return package, public
+
+
+def test_sdmx_figures_following_their_structure_verify(tmp_path):
+    package, public = _sdmx_package(tmp_path, [_GOOD_ROW, _GOOD_ROW.replace(",2025,", ",2024,")])
+    assert verify_package(package, public).manifest["sdmx"]["checked_observations"] == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (_GOOD_ROW.replace("350100", "999999"), "REF_AREA 的代码 '999999' 不在代码表中"),
+        (_GOOD_ROW.replace("6100", "六千"), "OBS_VALUE '六千' 不是数值"),
+        (_GOOD_ROW.replace(",6100,", ",NaN,"), "不是数值"),
+        (_GOOD_ROW.replace("DSD_IP_INDICATORS(1.0)", "OTHER(2.0)"), "STRUCTURE_ID"),
+        (_GOOD_ROW + ",extra", "有 12 列，应为 11 列"),
+        (_GOOD_ROW.replace(",A,", ",X,"), "OBS_STATUS"),
+    ],
+)
+def test_sdmx_figures_breaking_their_structure_are_refused(tmp_path, row, expected):
+    package, public = _sdmx_package(tmp_path, [row])
+    with pytest.raises(VerifyError, match=re.escape(expected)):
+        verify_package(package, public)
+
+
+def test_duplicate_sdmx_observation_is_refused():
+    figures = ("\r\n".join([",".join(sdmx.COLUMNS), _GOOD_ROW, _GOOD_ROW]) + "\r\n").encode()
+    with pytest.raises(sdmx.SdmxError, match="重复"):
+        sdmx.check(figures, json.dumps(_DSD).encode())
+
+
+def test_sdmx_period_and_multiplier_follow_the_spec():
+    from sources.periods import Period
+
+    assert [sdmx.sdmx_period(Period.parse(p)) for p in ("2025", "2026Q3", "2026-10")] == ["2025", "2026-Q3", "2026-10"]
+    assert [sdmx._multiplier(f) for f in (1, 10000, 100000000, None)] == ["0", "4", "8", "0"]
+    assert sdmx.number(Decimal("734.00")) == "734" and sdmx.number(Decimal("0.50")) == "0.5"

@@ -21,6 +21,7 @@ from orchestration.cli import app
 from orchestration.return_assets import return_assets
 from reports.build import GateClosed, build_period
 from reports.registry import SubmitError, submit
+from reports.sdmx import number as sdmx_number
 from sources.periods import Period
 from tests.test_returns_support import TODAY, close_gate, copy_of, open_gate, sample_warehouse
 
@@ -179,6 +180,25 @@ def test_submitted_package_verifies_and_a_tampered_or_foreign_package_is_refused
     assert ok.exit_code == 0, ok.output
     assert "核验通过" in ok.output and "R2026-10-v1" in ok.output and "张三" in ok.output
     assert "r6_submission_status_2026-10.xlsx" in ok.output
+    assert "SDMX-CSV 数据 data_2026-10.sdmx.csv" in ok.output
+    with zipfile.ZipFile(package) as archive:
+        figures = archive.read("v1/data_2026-10.sdmx.csv").decode("utf-8").splitlines()
+        dsd = json.loads(archive.read("v1/structure.json"))
+    assert (
+        figures[0] == "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,TIME_PERIOD,INDICATOR,OBS_VALUE,"
+        "UNIT_MEASURE,UNIT_MULT,OBS_STATUS,SAMPLE_FLAG"
+    )
+    assert len(figures) > 1 and all(
+        line.startswith("datastructure,IPWH:DSD_IP_INDICATORS(1.0),I,") for line in figures[1:]
+    )
+    assert "350100" in dsd["dimensions"][0]["codelist"]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        expected = con.execute(
+            "select region_code, indicator_code, value from marts.fct_indicator_values "
+            "where period_code = '2026-10' and value is not null"
+        ).fetchall()
+    observed = {(r[3], r[5]): r[6] for r in csv.reader(figures[1:]) if r[6]}
+    assert observed == {(region, indicator): sdmx_number(value) for region, indicator, value in expected}
     pub_file = runner.invoke(
         app, ["returns", "verify", str(package), "--key", str(home / "keys" / "returns_ed25519.pub")]
     )
