@@ -195,6 +195,12 @@ def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
             raise SubmitError(f"{path} 不见了：请重新运行 ipwh returns build。")
         if hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             raise SubmitError(f"{path} 与清单中的 SHA-256 不符（生成后被改动？）：请重新运行 ipwh returns build。")
+    exchange = manifest.get("sdmx") or {}
+    for file_key, sha_key in (("data", "data_sha256"), ("structure", "structure_sha256")):
+        if file_key in exchange:
+            path = folder / exchange[file_key]
+            if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != exchange[sha_key]:
+                raise SubmitError(f"{path} 不见了或与清单中的 SHA-256 不符：请重新运行 ipwh returns build。")
 
 
 def _check_inputs_current(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
