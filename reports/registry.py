@@ -175,6 +175,12 @@ def submit(
         con.executemany(
             "insert into returns.submitted_files values (?, ?, ?, ?, ?)",
             [[submission_no, r["code"], r["file"], r["sha256"], r["bytes"]] for r in manifest["returns"]]
+            + [
+                [submission_no, code, exchange[key], exchange[f"{key}_sha256"], (folder / exchange[key]).stat().st_size]
+                for exchange in [manifest.get("sdmx") or {}]
+                for code, key in (("sdmx_data", "data"), ("sdmx_structure", "structure"))
+                if key in exchange
+            ]
             + [[submission_no, "manifest", MANIFEST, manifest_sha, (folder / MANIFEST).stat().st_size]],
         )
         if ids:

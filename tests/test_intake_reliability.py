@@ -110,7 +110,7 @@ def test_damaged_workbooks_are_each_refused_and_other_departments_files_go_throu
 def test_a_file_whose_reading_raises_unexpectedly_is_refused_logged_and_judged_again_when_resent(
     settings, catalogue, good_form, monkeypatch
 ):
-    def broken(_data: bytes):
+    def broken(_data: bytes, _name: str = ""):
         raise RuntimeError("parser bug")
 
     monkeypatch.setattr(pipeline, "read_form", broken)
