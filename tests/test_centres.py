@@ -19,6 +19,7 @@ from sources.catalogue import Catalogue
 from sources.centres.registry import import_registry, record_event, registry_rows_text
 from sources.demo.tasks import DemoCentreSummary, summary_pdf
 from sources.intake.pipeline import inbox_files, ingest
+from tests.form_files import dropped_at
 from tests.warehouse_fixtures import mark_return_submitted, query, run_dbt
 
 TODAY = date(2026, 11, 21)
@@ -132,7 +133,9 @@ def test_review_before_designation_and_after_revocation_are_refused(settings: Se
 
 def test_summaries_are_archived_recorded_and_receipted(settings: Settings, catalogue: Catalogue) -> None:
     import_registry(registry_rows_text([centre("FZ-01", "2023-05-10")]), "r.csv", settings, catalogue)
-    drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
+    # Drop times are pinned (the day before TODAY): on the pinned day the clock reads TODAY at the
+    # current second, so two unpinned drops in one second would be one drop.
+    dropped_at(drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF), datetime(2026, 11, 20, 9, 0))
     drop(settings, "NOPE", "2024年度工作总结.pdf", PDF + b" ")
     drop(settings, "FZ-01", "总结.txt", "只是文字".encode())
     no_year = drop(settings, "FZ-01", "工作总结.pdf", PDF + b"  ")  # no year in the name: the year before arrival
@@ -161,8 +164,7 @@ def test_summaries_are_archived_recorded_and_receipted(settings: Settings, catal
     assert [r for r in got if r[2] == "accepted"] == [("FZ-01", 2024, "accepted"), ("FZ-01", 2025, "accepted")]
     assert len(got) == 6 and not any(settings.inbox.rglob("*.pdf"))
     resent = drop(settings, "FZ-01", "2024年度工作总结.pdf", PDF)
-    later = resent.stat().st_mtime + 60  # a resend, not the same drop left behind by a crash
-    os.utime(resent, (later, later))
+    dropped_at(resent, datetime(2026, 11, 20, 9, 1))  # a resend, not the same drop left behind by a crash
     (again,) = ingest(inbox_files(settings), settings, catalogue)
     assert again.status == "duplicate"
 
