@@ -13,23 +13,6 @@ from orchestration.console import UsageError, err, friendly, out
 from orchestration.settings import Settings, local_now
 from orchestration.warehouse import WarehouseUnavailable, query, read_only, writer
 
-# Latest status of each submission. Events of one instant are ordered by their place in the life cycle.
-STATUS_SQL = """
-select submission_id,
-       arg_max(status, epoch_us(event_at) * 10 + case status
-           when 'received' then 0 when 'accepted' then 1 when 'rejected' then 1
-           when 'approved' then 2 when 'superseded' then 3 when 'locked' then 4 else 5 end) as status
-from raw.submission_events
-group by submission_id
-"""
-STATUS_LABELS = {
-    "received": "已收到",
-    "rejected": "退回",
-    "accepted": "已接收",
-    "superseded": "已被新版本取代",
-    "approved": "已审核",
-    "locked": "已锁定（已上报）",
-}
 _MANY = 20  # beyond this many files, print a summary instead of every receipt
 
 
@@ -140,6 +123,7 @@ def submissions(
 
     示例：ipwh submissions --period 2026-10
     """
+    from sources.intake.status import STATUS_LABELS, STATUS_SQL
     from sources.periods import Period
 
     settings = Settings.from_env()
@@ -191,6 +175,7 @@ def approve(
     """
     import getpass
 
+    from sources.intake.status import STATUS_LABELS, STATUS_SQL
     from sources.intake.store import add_event
     from sources.periods import Period
 
