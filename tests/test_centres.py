@@ -17,6 +17,7 @@ from orchestration.settings import Settings
 from reports.sources import CENTRE_COLUMNS
 from sources.catalogue import Catalogue
 from sources.centres.registry import import_registry, record_event, registry_rows_text
+from sources.centres.summaries import restore_summary_receipts
 from sources.demo.tasks import DemoCentreSummary, summary_pdf
 from sources.intake.pipeline import inbox_files, ingest
 from tests.form_files import dropped_at
@@ -179,6 +180,16 @@ def test_a_summary_for_a_year_whose_returns_were_submitted_is_refused(settings: 
     assert locked.status == "rejected" and {p.code for p in locked.receipt.errors} == {"period_locked"}
     assert "2025年的上报报表已报送" in locked.receipt_path.read_text(encoding="utf-8")
     assert outcomes["2024年度工作总结.pdf"].status == "accepted"
+    # A receipt lost and written again from the recorded row still names the lock; the accepted
+    # summary's receipt does not turn into a refusal when its year is locked later.
+    mark_return_submitted(settings.warehouse, "2024")
+    locked.receipt_path.unlink()
+    outcomes["2024年度工作总结.pdf"].receipt_path.unlink()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        rewritten = restore_summary_receipts(con, settings.receipts, settings.archive, catalogue)
+    assert len(rewritten) == 2
+    assert "2025年的上报报表已报送" in locked.receipt_path.read_text(encoding="utf-8")
+    assert "已锁定" not in outcomes["2024年度工作总结.pdf"].receipt_path.read_text(encoding="utf-8")
 
 
 # --- CLI --------------------------------------------------------------------------------------

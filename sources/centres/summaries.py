@@ -23,7 +23,7 @@ from sources.centres.registry import Centre, registered_centres
 from sources.intake.archive import archive_bytes, sha256_hex
 from sources.intake.problems import Problem, error, warning
 from sources.intake.receipts import ReceiptData, write_receipt
-from sources.intake.store import Batch, locking_period, period_locked_problem
+from sources.intake.store import Batch, locked_periods, locking_period, period_locked_problem
 from sources.periods import Period
 
 CENTRES_FOLDER = "centres"  # inbox/centres/<centre_code>/ and receipts/centres/<centre_code>/
@@ -72,7 +72,8 @@ class SummaryIntake:
             if (known_name, known_folder, at) == (name, folder, received_at) and inbox_file:
                 # Recorded by an intake that stopped before it could remove the file: the original receipt.
                 centre = self.centres.get(centre_code or "")
-                problems, year = assess(data, file_kind(data), centre_code, centre, name, received_at)
+                locked = batch.locked_periods
+                problems, year = recorded_problems(data, centre_code, centre, name, received_at, outcome, locked)
                 return summary_receipt(sid, name, sha, received_at, outcome, problems, folder, centre, year)
             receipt = self._receipt(None, name, sha, received_at, "duplicate", [], folder)
             receipt.duplicate_of, receipt.duplicate_received_at, receipt.duplicate_outcome = sid, at, outcome
@@ -81,12 +82,7 @@ class SummaryIntake:
         archive_path = archive_bytes(data, sha, "zip" if kind in ("docx", "xlsx") else kind, archive)
         sid = self._new_id(received_at, sha)
         centre = self.centres.get(centre_code or "")
-        problems, year = assess(data, kind, centre_code, centre, name, received_at)
-        if year is not None and not any(p.severity == "error" for p in problems):
-            summary_year = Period.of("year", year)
-            locking = locking_period(summary_year, batch.locked_periods)
-            if locking is not None:  # the year's 榕知监7表 has gone upward: it must not be contradicted
-                problems.append(period_locked_problem(summary_year, locking))
+        problems, year = assess(data, kind, centre_code, centre, name, received_at, batch.locked_periods)
         accepted = not any(p.severity == "error" for p in problems)
         outcome = "accepted" if accepted else "rejected"
         batch.centre_summaries.append(
@@ -131,9 +127,16 @@ class SummaryIntake:
 
 
 def assess(
-    data: bytes, kind: str, centre_code: str | None, centre: Centre | None, name: str, received_at: datetime
+    data: bytes,
+    kind: str,
+    centre_code: str | None,
+    centre: Centre | None,
+    name: str,
+    received_at: datetime,
+    locked: tuple[Period, ...] = (),
 ) -> tuple[list[Problem], int | None]:
-    """What is wrong with a summary, and its year: a function of the bytes, the folder and the registry."""
+    """What is wrong with a summary, and its year: a function of the bytes, the folder, the registry and
+    the periods whose returns have gone upward (`locked`)."""
     problems: list[Problem] = []
     year: int | None = None
     if not data:
@@ -181,6 +184,32 @@ def assess(
                     found=str(year),
                 )
             )
+    if year is not None and not any(p.severity == "error" for p in problems):
+        summary_year = Period.of("year", year)
+        locking = locking_period(summary_year, locked)
+        if locking is not None:  # the year's 榕知监7表 has gone upward: it must not be contradicted
+            problems.append(period_locked_problem(summary_year, locking))
+    return problems, year
+
+
+def recorded_problems(
+    data: bytes,
+    centre_code: str | None,
+    centre: Centre | None,
+    name: str,
+    received_at: datetime,
+    outcome: str,
+    locked: tuple[Period, ...],
+) -> tuple[list[Problem], int | None]:
+    """The problems of a summary already recorded with `outcome`, for its receipt written again.
+
+    An accepted summary stays accepted even if its year was locked later; a rejected one whose bytes,
+    folder and registry show no error was refused because its year was locked."""
+    if outcome == "accepted":
+        return assess(data, file_kind(data), centre_code, centre, name, received_at)
+    problems, year = assess(data, file_kind(data), centre_code, centre, name, received_at, locked)
+    if year is not None and not any(p.severity == "error" for p in problems):
+        problems.append(period_locked_problem(Period.of("year", year), None))
     return problems, year
 
 
@@ -215,13 +244,14 @@ def restore_summary_receipts(
     if not missing:
         return []
     centres = registered_centres(con, catalogue)
+    locked = locked_periods(con)
     written = []
     for sid, name, sha, received_at, outcome, folder, archive_path in missing:
         stored = archive / archive_path
         data = stored.read_bytes() if stored.exists() else b""
         centre_code = folder.split("/", 1)[1] if "/" in folder else None
         centre = centres.get(centre_code or "")
-        problems, year = assess(data, file_kind(data), centre_code, centre, name, received_at)
+        problems, year = recorded_problems(data, centre_code, centre, name, received_at, outcome, locked)
         receipt = summary_receipt(sid, name, sha, received_at, outcome, problems, folder, centre, year)
         written.append(write_receipt(receipt, receipts / folder))
     return written
