@@ -162,14 +162,16 @@ county_months as (
 ),
 
 county_month_values as (
-    unpivot county_months
-    on
-    patent_applications, patent_applications_invention, patent_applications_utility,
-    patent_applications_design, pct_applications, patent_applications_abroad, abroad_or_pct_applications,
-    service_invention_applications, agency_filed_applications, patent_grants, patent_grants_invention,
-    patent_grants_utility, patent_grants_design, service_invention_grants, valid_invention_patents,
-    high_value_invention_patents
-    into name element_code value measure_value
+    select * from county_months  -- noqa: AM04
+    unpivot (
+        measure_value for element_code in (
+            patent_applications, patent_applications_invention, patent_applications_utility,
+            patent_applications_design, pct_applications, patent_applications_abroad, abroad_or_pct_applications,
+            service_invention_applications, agency_filed_applications, patent_grants, patent_grants_invention,
+            patent_grants_utility, patent_grants_design, service_invention_grants, valid_invention_patents,
+            high_value_invention_patents
+        )
+    )
 ),
 
 additive as (

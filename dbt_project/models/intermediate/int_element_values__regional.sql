@@ -234,7 +234,7 @@ expected as (
         g.period_code,
         n.origin,
         case
-            when e.aggregation = 'flow' then g.months_in_period // p.months_in_period
+            when e.aggregation = 'flow' then {{ int_div('g.months_in_period', 'p.months_in_period') }}
             else 1
         end as inputs_expected
     from grid as g

@@ -68,9 +68,9 @@ base as (
             group by 1, 2, 3
         {%- else %}
             select
-                cast(null as varchar) as region_code,
-                cast(null as varchar) as element_code,
-                cast(null as varchar) as period_code,
+                cast(null as string) as region_code,
+                cast(null as string) as element_code,
+                cast(null as string) as period_code,
                 cast(null as decimal(38, 6)) as children_sum,
                 0 as children_expected,
                 0 as children_present,
@@ -110,7 +110,7 @@ base as (
 
     level_{{ depth }} as (
         select
-            * exclude (is_sample, preferred_source),
+            {{ star_except(['is_sample', 'preferred_source']) }},
             case value_source
                 when 'reported' then reported_value
                 when 'children' then children_sum
@@ -125,7 +125,7 @@ base as (
 all_levels as (
     {% for depth in range(max_depth, -1, -1) %}
         select * from level_{{ depth }}  -- noqa: AM04
-        {% if not loop.last %}union all by name{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -145,7 +145,7 @@ with_ytd as (
 -- 1–N月累计 (ytd_value): flows add the year's periods up to this one, complete only when none is
 -- missing; stocks and rates are their own year-to-date value.
 select
-    * exclude (ytd_sum, ytd_present),  -- noqa: AM04
+    {{ star_except(['ytd_sum', 'ytd_present']) }},  -- noqa: AM04
     case
         when aggregation <> 'flow' or period_type = 'year' then value
         when ytd_present = period_no then ytd_sum

@@ -18,6 +18,6 @@ from {{ ref('forms') }} as f
 inner join {{ ref('departments') }} as d
     on
         f.department_kind = d.department_kind
-        and list_contains(string_split(f.region_levels, '|'), d.department_level)
+        and {{ split_contains('f.region_levels', '|', 'd.department_level') }}
 inner join {{ ref('regions') }} as r on d.region_code = r.region_code
 where d.submits_data

@@ -7,14 +7,14 @@ shapes as (
         t.indicator_code,
         bool_or(t.term_role = 'denominator') as has_denominator,
         min(de.aggregation) filter (where t.term_role = 'numerator') as numerator_aggregation,
-        string_agg(
-            case when t.coefficient <> 1 then cast(t.coefficient as varchar) || '×' else '' end || t.element_code,
-            ' + ' order by t.element_code
-        ) filter (where t.term_role = 'numerator') as numerator_formula,
-        string_agg(
-            case when t.coefficient <> 1 then cast(t.coefficient as varchar) || '×' else '' end || t.element_code,
-            ' + ' order by t.element_code
-        ) filter (where t.term_role = 'denominator') as denominator_formula
+        {{ ordered_string_agg(
+            "case when t.coefficient <> 1 then cast(t.coefficient as string) || '×' else '' end || t.element_code",
+            "' + '", order_by='t.element_code', where="t.term_role = 'numerator'"
+        ) }} as numerator_formula,
+        {{ ordered_string_agg(
+            "case when t.coefficient <> 1 then cast(t.coefficient as string) || '×' else '' end || t.element_code",
+            "' + '", order_by='t.element_code', where="t.term_role = 'denominator'"
+        ) }} as denominator_formula
     from {{ ref('indicator_terms') }} as t
     inner join {{ ref('data_elements') }} as de on t.element_code = de.element_code
     group by 1

@@ -76,7 +76,7 @@ term_values as (
             and t.aggregation = 'stock'
             and t.element_code = vy.element_code
             and f.region_code = vy.region_code
-            and vy.period_code = cast(f.period_year as varchar)
+            and vy.period_code = cast(f.period_year as string)
     left join element_values as vp
         on
             v.element_code is null
@@ -85,7 +85,7 @@ term_values as (
             and t.aggregation = 'stock'
             and t.element_code = vp.element_code
             and f.region_code = vp.region_code
-            and vp.period_code = cast(f.period_year - 1 as varchar)
+            and vp.period_code = cast(f.period_year - 1 as string)
 ),
 
 summed as (

@@ -53,7 +53,7 @@ later as (
 ),
 
 programme as (
-    select string_agg(distinct p.citation, '; ') as citation
+    select {{ ordered_string_agg('p.citation', "'; '", distinct=true) }} as citation
     from {{ ref('centre_programme_rules') }} as r
     inner join {{ ref('plans') }} as p on r.plan_code = p.plan_code
 )

@@ -45,11 +45,11 @@ dated as (
 coded as (
     select
         *,
-        cast(last_day(period_start + to_months(months_in_period - 1)) as date) as period_end,
+        cast(last_day({{ add_months('period_start', 'months_in_period - 1') }}) as date) as period_end,
         case period_type
-            when 'month' then strftime(period_start, '%Y-%m')
-            when 'quarter' then cast(period_year as varchar) || 'Q' || cast(period_no as varchar)
-            else cast(period_year as varchar)
+            when 'month' then {{ year_month('period_start') }}
+            when 'quarter' then cast(period_year as string) || 'Q' || cast(period_no as string)
+            else cast(period_year as string)
         end as period_code
     from dated
 )
@@ -64,24 +64,24 @@ select
     period_start,
     period_end,
     case period_type
-        when 'month' then cast(period_year as varchar) || '年' || cast(period_no as varchar) || '月'
-        when 'quarter' then cast(period_year as varchar) || '年第' || cast(period_no as varchar) || '季度'
-        else cast(period_year as varchar) || '年'
+        when 'month' then cast(period_year as string) || '年' || cast(period_no as string) || '月'
+        when 'quarter' then cast(period_year as string) || '年第' || cast(period_no as string) || '季度'
+        else cast(period_year as string) || '年'
     end as period_label,
     case period_type
-        when 'month' then strftime(period_start - to_months(1), '%Y-%m')
+        when 'month' then {{ year_month(add_months('period_start', -1)) }}
         when 'quarter'
             then
                 case
-                    when period_no = 1 then cast(period_year - 1 as varchar) || 'Q4'
-                    else cast(period_year as varchar) || 'Q' || cast(period_no - 1 as varchar)
+                    when period_no = 1 then cast(period_year - 1 as string) || 'Q4'
+                    else cast(period_year as string) || 'Q' || cast(period_no - 1 as string)
                 end
-        else cast(period_year - 1 as varchar)
+        else cast(period_year - 1 as string)
     end as previous_period_code,
     case period_type
-        when 'month' then strftime(period_start - to_months(12), '%Y-%m')
-        when 'quarter' then cast(period_year - 1 as varchar) || 'Q' || cast(period_no as varchar)
-        else cast(period_year - 1 as varchar)
+        when 'month' then {{ year_month(add_months('period_start', -12)) }}
+        when 'quarter' then cast(period_year - 1 as string) || 'Q' || cast(period_no as string)
+        else cast(period_year - 1 as string)
     end as same_period_last_year_code,
     period_end < {{ as_of_date() }} as has_ended
 from coded

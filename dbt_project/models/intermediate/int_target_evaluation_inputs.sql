@@ -25,7 +25,7 @@ targets as (
         t.period_end,
         t.baseline_value as catalogue_baseline_value,
         t.baseline_period,
-        case when regexp_full_match(t.baseline_period, '\d{4}') then cast(t.baseline_period as integer) end
+        case when {{ regex_full_match('t.baseline_period', '[0-9]{4}') }} then cast(t.baseline_period as integer) end
             as baseline_year,
         t.compare_indicator_code,
         t.reported_actual,
@@ -59,7 +59,7 @@ term_sources as (
         it.indicator_code,
         v.region_code,
         v.period_code,
-        string_agg(distinct v.value_source, '+' order by v.value_source) as value_sources,
+        {{ ordered_string_agg('v.value_source', "'+'", order_by='v.value_source', distinct=true) }} as value_sources,
         bool_and(v.value_source = de.preferred_source) filter (where de.preferred_source is not null)
             as honours_preference
     from {{ ref('indicator_terms') }} as it
@@ -217,11 +217,13 @@ yearly as (
         )
             as plan_years_failed,
         max(y.period_year) filter (where y.is_due and y.value is not null) as last_year_with_value,
-        string_agg(y.period_year || '年', '、' order by y.period_year) filter (where y.is_due and y.value is null)
-            as missing_plan_years,
-        string_agg(y.period_year || '年', '、' order by y.period_year) filter (
-            where y.is_due and y.value is not null and not {{ meets('y.value', 't.target_value', 't.comparator') }}
-        ) as failed_plan_years,
+        {{ ordered_string_agg(
+            "y.period_year || '年'", "'、'", order_by='y.period_year', where='y.is_due and y.value is null'
+        ) }} as missing_plan_years,
+        {{ ordered_string_agg(
+            "y.period_year || '年'", "'、'", order_by='y.period_year',
+            where='y.is_due and y.value is not null and not ' ~ meets('y.value', 't.target_value', 't.comparator')
+        ) }} as failed_plan_years,
         max(y.period_year) as last_plan_year,
         max(y.period_end) as last_plan_year_end,
         bool_or(y.is_sample) filter (where y.is_due) as is_sample
@@ -242,8 +244,8 @@ window_sums as (
         sum(v.numerator_base) filter (where v.value is not null) as window_numerator,
         sum(v.denominator_base) filter (where v.value is not null) as window_denominator,
         max(p.period_end) filter (where v.value is not null) as window_data_end,
-        arg_min(p.period_label, p.period_end) filter (where v.value is null) as first_missing_period,
-        arg_max(p.period_label, p.period_end) filter (where v.value is null) as last_missing_period,
+        min_by(p.period_label, p.period_end) filter (where v.value is null) as first_missing_period,
+        max_by(p.period_label, p.period_end) filter (where v.value is null) as last_missing_period,
         any_value(p.period_type) as window_period_type,
         bool_or(v.is_sample) as is_sample
     from evaluations as e
@@ -278,7 +280,7 @@ record_terms as (
         on
             it.element_code = r.element_code
             and t.region_code = r.region_code
-            and r.period_code = cast(t.baseline_year as varchar)
+            and r.period_code = cast(t.baseline_year as string)
     where t.baseline_year is not null
 ),
 
@@ -356,10 +358,10 @@ trend as (
             where previous_value <> 0 and other_previous_value <> 0
             and value / previous_value >= other_value / other_previous_value
         ) as growth_years_met,
-        arg_max(
+        max_by(
             (value / previous_value - 1) * 100, period_year
         ) filter (where previous_value <> 0 and value is not null) as latest_growth_pct,
-        arg_max(
+        max_by(
             (other_value / other_previous_value - 1) * 100, period_year
         ) filter (where other_previous_value <> 0 and other_value is not null) as latest_other_growth_pct
     from changes
@@ -389,13 +391,13 @@ baselines as (
         on
             t.indicator_code = b.indicator_code
             and t.region_code = b.region_code
-            and b.period_code = cast(t.baseline_year as varchar)
+            and b.period_code = cast(t.baseline_year as string)
     left join indicator_values as i
         on
             t.baseline_year is null
             and t.indicator_code = i.indicator_code
             and t.region_code = i.region_code
-            and i.period_code = cast(year(t.period_start) - 1 as varchar)
+            and i.period_code = cast(year(t.period_start) - 1 as string)
 ),
 
 latest_years as (

@@ -79,7 +79,7 @@ measured as (
 
 with_fallback as (
     select
-        m.* exclude (m.measured_value, data_end),
+        {{ star_except(['m.measured_value', 'data_end'], 'm') }},
         -- A plan that ended before the warehouse has data is judged on the actual its seed reports.
         case
             when m.measured_value is null and m.window_ended and m.reported_actual is not null
@@ -101,15 +101,15 @@ with_fallback as (
 timed as (
     select
         *,
-        greatest(date_diff('day', period_start, data_end) + 1, 0)
-        / (date_diff('day', period_start, target_date) + 1) as elapsed_share,
-        greatest(date_diff('day', data_end, target_date), 0) / 365.25 as remaining_years,
-        greatest(date_diff('day', period_start, evaluation_date) + 1, 0)
-        / (date_diff('day', period_start, target_date) + 1) as calendar_elapsed_share,
+        greatest({{ days_between('period_start', 'data_end') }} + 1, 0)
+        / ({{ days_between('period_start', 'target_date') }} + 1) as elapsed_share,
+        greatest({{ days_between('data_end', 'target_date') }}, 0) / 365.25 as remaining_years,
+        greatest({{ days_between('period_start', 'evaluation_date') }} + 1, 0)
+        / ({{ days_between('period_start', 'target_date') }} + 1) as calendar_elapsed_share,
         evaluation_date >= target_date or window_ended as is_closed,
         case
             when baseline_date is not null and data_end > baseline_date
-                then date_diff('day', baseline_date, data_end) / 365.25
+                then {{ days_between('baseline_date', 'data_end') }} / 365.25
         end as years_since_baseline
     from with_fallback
 ),

@@ -3,7 +3,7 @@ with terms as (
     select
         r.rule_code,
         r.form_code,
-        unnest(string_split(r.left_terms || '+' || r.right_terms, '+')) as element_code
+        {{ split_to_rows("r.left_terms || '+' || r.right_terms", '+') }} as element_code
     from {{ ref('form_rules') }} as r
 )
 

@@ -8,7 +8,7 @@ with assignments as (
     inner join {{ ref('departments') }} as d
         on
             f.department_kind = d.department_kind
-            and list_contains(string_split(f.region_levels, '|'), d.department_level)
+            and {{ split_contains('f.region_levels', '|', 'd.department_level') }}
             and d.submits_data
 )
 

@@ -113,7 +113,7 @@ select
     coalesce(j.files_accepted, 0) = 0 and p.period_end + f.due_days < {{ as_of_date() }} as is_missing,
     case
         when cast(j.first_accepted_at as date) > p.period_end + f.due_days
-            then date_diff('day', p.period_end + f.due_days, cast(j.first_accepted_at as date))
+            then {{ days_between('p.period_end + f.due_days', 'cast(j.first_accepted_at as date)') }}
     end as days_late,
     case
         when coalesce(j.files_accepted, 0) > 0 and cast(j.first_accepted_at as date) <= p.period_end + f.due_days

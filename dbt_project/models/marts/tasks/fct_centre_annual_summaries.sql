@@ -22,13 +22,11 @@ years as (
         y.summary_year
     from centres as c
     cross join intervals as i
-    cross join unnest(
-        generate_series(
-            year(c.designated_on),
-            least(year({{ as_of_date() }}), coalesce(year(c.revoked_on) - 1, year({{ as_of_date() }}))),
-            i.summary_interval_years
-        )
-    ) as y (summary_year)
+    {{ join_integer_series(
+        'year(c.designated_on)',
+        'least(year(' ~ as_of_date() ~ '), coalesce(year(c.revoked_on) - 1, year(' ~ as_of_date() ~ ')))',
+        'i.summary_interval_years', 'y', 'summary_year'
+    ) }}
 ),
 
 received as (
@@ -36,7 +34,7 @@ received as (
         centre_code,
         summary_year,
         min(received_at) as received_at,
-        arg_min(file_name, received_at) as file_name,
+        min_by(file_name, received_at) as file_name,
         count(*) as files_received,
         bool_or(is_sample) as is_sample
     from {{ ref('stg_raw__centre_summaries') }}

@@ -25,7 +25,7 @@ summaries as (
 due as (
     select
         c.*,
-        cast(c.last_reviewed_on + to_years(i.review_interval_years) as date) as next_review_due,
+        cast({{ add_months('c.last_reviewed_on', '12 * i.review_interval_years') }} as date) as next_review_due,
         m.review_due_soon_days
     from {{ ref('int_industry_centres') }} as c
     cross join intervals as i

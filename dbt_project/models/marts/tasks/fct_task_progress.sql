@@ -14,12 +14,12 @@ with units as (
 unit_lists as (
     select
         task_code,
-        string_agg(distinct department_name, '、' order by department_name) filter (
-            where unit_role = 'lead'
-        ) as lead_units,
-        string_agg(distinct department_name, '、' order by department_name) filter (
-            where unit_role = 'responsible'
-        ) as responsible_units
+        {{ ordered_string_agg(
+            'department_name', "'、'", order_by='department_name', distinct=true, where="unit_role = 'lead'"
+        ) }} as lead_units,
+        {{ ordered_string_agg(
+            'department_name', "'、'", order_by='department_name', distinct=true, where="unit_role = 'responsible'"
+        ) }} as responsible_units
     from units
     group by task_code
 ),
@@ -64,7 +64,7 @@ select
     j.reported_progress,
     j.reported_at,
     j.is_overdue,
-    case when j.is_overdue then date_diff('day', j.deadline, {{ as_of_date() }}) else 0 end as days_overdue,
+    case when j.is_overdue then {{ days_between('j.deadline', as_of_date()) }} else 0 end as days_overdue,
     coalesce(j.report_is_sample, false) as is_sample,
     j.citation
 from judged as j
