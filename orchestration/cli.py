@@ -17,6 +17,7 @@ from orchestration import (
     returns_commands,
     site_commands,
     tasks_commands,
+    upstream_commands,
 )
 from orchestration.cli_text import localise
 from orchestration.console import err, friendly, out
@@ -43,6 +44,7 @@ ops_commands.register(app)
 tasks_commands.register(app)
 site_commands.register(app)
 portal_commands.register(app)
+upstream_commands.register(app)
 
 
 @app.command()

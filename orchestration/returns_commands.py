@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(returns_app, name="returns")
     returns_app.command("build")(build)
     returns_app.command("submit")(submit)
+    returns_app.command("send")(send)
     returns_app.command("list")(list_returns)
     returns_app.command("key")(show_key)
     returns_app.command("verify")(verify)
@@ -92,10 +93,13 @@ def submit(
     period: Annotated[str, typer.Option("--period", "-p", help="报告期，如 2026-10")],
     by: Annotated[str, typer.Option("--by", help="报送人")] = "",
     note: Annotated[str | None, typer.Option("--note", help="备注")] = None,
+    to: Annotated[str | None, typer.Option("--to", help=_TO_HELP)] = None,
+    user: Annotated[str | None, typer.Option("--user", help=_USER_HELP)] = None,
 ) -> None:
-    """报送已生成的最新版本：核对文件、锁定所依据的部门报送、打包（zip）并记录报送人与时间。
+    """报送已生成的最新版本：核对文件、锁定所依据的部门报送、打包（zip）并记录报送人与时间；
+    --to 时再把报送包送往上级（传送文件夹或上级平台）。
 
-    示例：ipwh returns submit --period 2026-10 --by 张三
+    示例：ipwh returns submit --period 2026-10 --by 张三 --to /mnt/传送/省局
     """
     from orchestration.warehouse import WarehouseUnavailable, writer
     from reports.registry import SubmitError
@@ -120,6 +124,66 @@ def submit(
     )
     out.print(f"  报送包：{done.package}（sha256 {done.package_sha256[:16]}…）")
     out.print(f"  已锁定所依据的部门报送 {done.locked} 份：这些报表不再接受新版本；更正请重新生成新版本。")
+    if to:
+        _deliver(done.package, to, user)
+
+
+_TO_HELP = "送往上级：传送文件夹路径，或上级平台地址 https://…（须同时给 --user）"
+_USER_HELP = "上级平台上本单位的账户；密码取自环境变量 IPWH_UPSTREAM_PASSWORD，未设时提示输入"
+
+
+@friendly
+def send(
+    period: Annotated[str, typer.Option("--period", "-p", help="报告期，如 2025")],
+    to: Annotated[str, typer.Option("--to", help=_TO_HELP)],
+    user: Annotated[str | None, typer.Option("--user", help=_USER_HELP)] = None,
+) -> None:
+    """把已报送的最新报送包（再次）送往上级：传送文件夹（原子写入，不覆盖）或上级平台（保存上级回执）。
+
+    示例：ipwh returns send --period 2025 --to https://省局平台/ --user 350100.amr
+    """
+    from orchestration.warehouse import read_only
+    from reports.registry import list_submissions
+
+    settings = Settings.from_env()
+    p = Period.parse(period)
+    if not settings.warehouse.exists():
+        raise UsageError(f"仓库文件 {settings.warehouse} 尚不存在")
+    with read_only(settings.warehouse) as con:
+        rows = [r for r in list_submissions(con) if r[1] == p.code]
+    if not rows:
+        raise UsageError(f"{p.label}尚未报送：请先运行 ipwh returns submit --period {p.code}")
+    package = settings.outbox / rows[-1][-1]
+    if not package.is_file():
+        raise UsageError(f"报送包 {package} 不见了：请从备份恢复")
+    _deliver(package, to, user)
+
+
+def _deliver(package: Path, to: str, user: str | None) -> None:
+    import os
+
+    from reports.delivery import DeliveryError, to_folder, to_portal
+
+    try:
+        if to.startswith(("https://", "http://")):
+            if not user:
+                raise UsageError("送往上级平台须用 --user 给出本单位在上级平台的账户")
+            password = os.environ.get("IPWH_UPSTREAM_PASSWORD") or typer.prompt("上级平台密码", hide_input=True)
+            done = to_portal(package, to, user, password)
+        else:
+            done = to_folder(package, Path(to))
+    except DeliveryError as exc:
+        err.print(f"[red]未能送达：[/red]{exc}", markup=True)
+        raise typer.Exit(1) from None
+    if done.receipt is None:
+        out.print(f"[green]已送达[/green]传送文件夹：{done.where}")
+        return
+    outcome = done.receipt.get("outcome")
+    out.print(f"上级平台 {done.where} 的回执（已保存：{done.receipt_path}）：")
+    out.print(str(done.receipt.get("receipt", "")), markup=False)
+    if outcome not in ("accepted", "duplicate"):
+        err.print("[red]上级拒收了报送包：[/red]见上方回执。", markup=True)
+        raise typer.Exit(1)
 
 
 @friendly

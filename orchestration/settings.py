@@ -38,6 +38,9 @@ class Settings:
     # IPWH_TODAY pins "today" (deadlines, which periods have ended) for demos and tests.
     today_override: date | None = field(default=None)
     dbt_target_override: Path | None = field(default=None)
+    # IPWH_REGION: the region this installation serves (350000 on a provincial installation);
+    # unset, the region of the office that issues the catalogue's forms.
+    region_override: str | None = field(default=None)
 
     @property
     def today(self) -> date:
@@ -96,6 +99,11 @@ class Settings:
         return self.snapshot / "warehouse.duckdb"
 
     @property
+    def keys(self) -> Path:
+        """This installation's signing key pair, and `upstream/` the public keys of the offices below."""
+        return self.home / "keys"
+
+    @property
     def logs(self) -> Path:
         return self.home / "logs"
 
@@ -123,7 +131,12 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"IPWH_TODAY 应为日期，如 2026-11-21，当前为 {raw_today!r}") from exc
         dbt_target = _path_setting(env, "IPWH_DBT_TARGET", home / "dbt" / "target")
-        return cls(home=home, warehouse=warehouse, today_override=today, dbt_target_override=dbt_target)
+        region = env.get("IPWH_REGION", "").strip() or None
+        if region is not None and not region.isdigit():
+            raise ConfigError(f"IPWH_REGION 应为区划代码，如 350000，当前为 {region!r}")
+        return cls(
+            home=home, warehouse=warehouse, today_override=today, dbt_target_override=dbt_target, region_override=region
+        )
 
     def ensure_dirs(self) -> None:
         folders = (self.home, self.dagster_home, self.inbox, self.archive, self.outbox, self.receipts, self.alerts)
@@ -140,6 +153,8 @@ class Settings:
         os.environ["IPWH_DBT_TARGET"] = str(self.dbt_target)
         if self.today_override:
             os.environ["IPWH_TODAY"] = self.today_override.isoformat()
+        if self.region_override:
+            os.environ["IPWH_REGION"] = self.region_override
 
 
 # The Dagster instance: local runs send nothing anywhere, and DuckDB has one writer, so the run

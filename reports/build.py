@@ -477,16 +477,37 @@ def _write_sdmx(
     """The figures as SDMX-CSV with their structure; listed (and so signed) in the manifest."""
     if not sdmx.available(con):
         return None
+    from orchestration.settings import Settings  # the installation's region (IPWH_REGION)
+
+    region, region_name = sdmx.reporting_region(con, Settings.from_env().region_override)
     figures, dsd = sdmx.data(con, outcome.period, correction), sdmx.structure(con)
-    write_bytes_atomic(folder / sdmx.data_file(outcome.period), figures)
-    write_bytes_atomic(folder / sdmx.STRUCTURE_FILE, dsd)
+    elements = sdmx.element_data(con, outcome.period, correction, region)
+    element_dsd = sdmx.element_structure(con)
+    written = {
+        sdmx.data_file(outcome.period): figures,
+        sdmx.STRUCTURE_FILE: dsd,
+        sdmx.element_file(outcome.period): elements,
+        sdmx.ELEMENT_STRUCTURE_FILE: element_dsd,
+    }
+    for name, data in written.items():
+        write_bytes_atomic(folder / name, data)
     return {
+        "region_code": region,
+        "region_name": region_name,
         "data": sdmx.data_file(outcome.period),
         "data_sha256": hashlib.sha256(figures).hexdigest(),
         "structure": sdmx.STRUCTURE_FILE,
         "structure_sha256": hashlib.sha256(dsd).hexdigest(),
         "structure_id": sdmx.STRUCTURE_ID,
         "observations": sdmx.check(figures, dsd),
+        "elements": {
+            "data": sdmx.element_file(outcome.period),
+            "data_sha256": hashlib.sha256(elements).hexdigest(),
+            "structure": sdmx.ELEMENT_STRUCTURE_FILE,
+            "structure_sha256": hashlib.sha256(element_dsd).hexdigest(),
+            "structure_id": sdmx.ELEMENT_STRUCTURE_ID,
+            "observations": sdmx.check(elements, element_dsd),
+        },
     }
 
 

@@ -176,10 +176,8 @@ def submit(
             "insert into returns.submitted_files values (?, ?, ?, ?, ?)",
             [[submission_no, r["code"], r["file"], r["sha256"], r["bytes"]] for r in manifest["returns"]]
             + [
-                [submission_no, code, exchange[key], exchange[f"{key}_sha256"], (folder / exchange[key]).stat().st_size]
-                for exchange in [manifest.get("sdmx") or {}]
-                for code, key in (("sdmx_data", "data"), ("sdmx_structure", "structure"))
-                if key in exchange
+                [submission_no, code, name, sha, (folder / name).stat().st_size]
+                for code, name, sha in exchange_files(manifest)
             ]
             + [[submission_no, "manifest", MANIFEST, manifest_sha, (folder / MANIFEST).stat().st_size]],
         )
@@ -201,12 +199,21 @@ def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
             raise SubmitError(f"{path} 不见了：请重新运行 ipwh returns build。")
         if hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             raise SubmitError(f"{path} 与清单中的 SHA-256 不符（生成后被改动？）：请重新运行 ipwh returns build。")
+    for _, name, sha in exchange_files(manifest):
+        path = folder / name
+        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            raise SubmitError(f"{path} 不见了或与清单中的 SHA-256 不符：请重新运行 ipwh returns build。")
+
+
+def exchange_files(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The SDMX files a manifest lists: (code, file name, SHA-256) — indicator and element datasets."""
     exchange = manifest.get("sdmx") or {}
-    for file_key, sha_key in (("data", "data_sha256"), ("structure", "structure_sha256")):
-        if file_key in exchange:
-            path = folder / exchange[file_key]
-            if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != exchange[sha_key]:
-                raise SubmitError(f"{path} 不见了或与清单中的 SHA-256 不符：请重新运行 ipwh returns build。")
+    found = []
+    for prefix, dataset in (("sdmx", exchange), ("sdmx_elements", exchange.get("elements") or {})):
+        for key in ("data", "structure"):
+            if key in dataset:
+                found.append((f"{prefix}_{key}", dataset[key], dataset[f"{key}_sha256"]))
+    return found
 
 
 def _check_inputs_current(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
@@ -231,8 +238,7 @@ def _package(
     names = [r["file"] for r in manifest["returns"]]
     if manifest.get("change_list"):
         names.append(manifest["change_list"])
-    if manifest.get("sdmx"):
-        names += [manifest["sdmx"]["data"], manifest["sdmx"]["structure"]]
+    names += [name for _, name, _ in exchange_files(manifest)]
     names.append(MANIFEST)
     files = {f"{folder.name}/{name}": (folder / name).read_bytes() for name in names}
     files[f"{folder.name}/{SIGNATURE}"] = signature_document(files, key, signer)

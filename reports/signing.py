@@ -14,8 +14,9 @@ import hashlib
 import io
 import json
 import os
+import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -135,17 +136,20 @@ class Verified:
     signer: dict[str, Any]
     files: list[dict[str, Any]]  # name, sha256, bytes (signature.json excluded)
     manifest: dict[str, Any]
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)  # name -> bytes, as signed
+    manifest_folder: str = ""  # the folder inside the package that holds manifest.json ("v1")
 
 
-def verify_package(package: Path, trusted: PublicKey) -> Verified:
+def verify_package(package: Path | bytes, trusted: PublicKey) -> Verified:
     """Check a package against the sender's trusted public key; raises VerifyError saying what failed."""
-    try:
-        data = package.read_bytes()
-    except OSError as exc:
-        raise VerifyError(f"无法读取报送包 {package}：{exc.strerror or exc}") from exc
-    if len(data) > _MAX_PACKAGE_BYTES:
-        raise VerifyError(f"报送包过大（{len(data) / 1048576:.0f} MB），不像报表报送包")
-    files = _members(data)
+    if isinstance(package, bytes):
+        data = package
+    else:
+        try:
+            data = package.read_bytes()
+        except OSError as exc:
+            raise VerifyError(f"无法读取报送包 {package}：{exc.strerror or exc}") from exc
+    files = members(data)
     signature_name = next((n for n in files if PurePosixPath(n).name == SIGNATURE), None)
     if signature_name is None:
         raise VerifyError("报送包中没有签名文件 signature.json：未签名的包无法证明来源，请发送方用新版系统重新报送")
@@ -175,28 +179,40 @@ def verify_package(package: Path, trusted: PublicKey) -> Verified:
         if hashlib.sha256(files[name]).hexdigest() != entry["sha256"] or len(files[name]) != entry["bytes"]:
             raise VerifyError(f"{name} 的 SHA-256 与签名清单不符：文件在签名后被改动，已拒绝")
     manifest = _manifest(files)
-    return Verified(claimed.key_id, dict(doc.get("signer") or {}), list(doc["files"]), manifest)
+    folder = next(str(PurePosixPath(n).parent) for n in files if PurePosixPath(n).name == "manifest.json")
+    return Verified(
+        claimed.key_id, dict(doc.get("signer") or {}), list(doc["files"]), manifest, files, "" if folder == "." else folder
+    )
 
 
-def _members(data: bytes) -> dict[str, bytes]:
+def members(data: bytes) -> dict[str, bytes]:
+    """The files of a package, read defensively: a hostile zip (paths leaving the package, links,
+    duplicate names, too many members, or more bytes unpacked than a package can hold, however the
+    header lies: zipfile stops at the declared size and the CRC catches a lie) is refused whole."""
+    if len(data) > _MAX_PACKAGE_BYTES:
+        raise VerifyError(f"报送包过大（{len(data) / 1048576:.0f} MB），不像报表报送包")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
         if len(infos) > _MAX_MEMBERS or sum(i.file_size for i in infos) > _MAX_PACKAGE_BYTES:
-            raise VerifyError("报送包解压后过大或文件过多，已拒绝读取")
+            raise VerifyError("报送包解压后过大或文件过多（疑似压缩炸弹），已拒绝读取")
         out: dict[str, bytes] = {}
         for info in infos:
             name = info.filename
             if info.is_dir():
                 continue
-            if name.startswith("/") or ".." in PurePosixPath(name).parts or "\\" in name:
+            if name.startswith("/") or ".." in PurePosixPath(name).parts or "\\" in name or ":" in name:
                 raise VerifyError(f"报送包中有不安全的路径 {name!r}，已拒绝")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise VerifyError(f"报送包中的 {name} 是符号链接，已拒绝")
             if name in out:
                 raise VerifyError(f"报送包中 {name} 出现两次，已拒绝")
             out[name] = archive.read(info)
         return out
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise VerifyError("报送包已损坏，不是完整的 zip 文件") from exc
+    except RuntimeError as exc:  # an encrypted member
+        raise VerifyError("报送包中的文件加了密码，无法核验") from exc
 
 
 def _manifest(files: dict[str, bytes]) -> dict[str, Any]:
@@ -212,12 +228,14 @@ def _manifest(files: dict[str, bytes]) -> dict[str, Any]:
             if path not in files or hashlib.sha256(files[path]).hexdigest() != entry["sha256"]:
                 raise VerifyError(f"manifest.json 所列 {entry['file']} 与包中文件不符")
         exchange = manifest.get("sdmx")
-        if exchange:
-            prefix = f"{folder}/" if folder != "." else ""
-            data, dsd = files.get(prefix + exchange["data"]), files.get(prefix + exchange["structure"])
+        prefix = f"{folder}/" if folder != "." else ""
+        for dataset in [exchange, (exchange or {}).get("elements")]:
+            if not dataset:
+                continue
+            data, dsd = files.get(prefix + dataset["data"]), files.get(prefix + dataset["structure"])
             if data is None or dsd is None:
                 raise VerifyError("manifest.json 所列 SDMX 数据或数据结构定义不在包中")
-            manifest["sdmx"]["checked_observations"] = sdmx.check(data, dsd)
+            dataset["checked_observations"] = sdmx.check(data, dsd)
     except sdmx.SdmxError as exc:
         raise VerifyError(f"SDMX 数据不符合其数据结构定义：{exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:

@@ -15,5 +15,6 @@ urlpatterns = [
     path("forms/", include("portal.submissions.urls")),
     path("review/", include("portal.review.urls")),
     path("returns/", include("portal.returns.urls")),
+    path("upstream/", include("portal.upstream.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from sources.intake import temporaries
 
 # By format (readers.file_format) or, for record extracts, by container kind.
-_SUFFIX = {"zip": ".xlsx", "text": ".csv", "csv": ".csv", "parquet": ".parquet"}
+_SUFFIX = {"zip": ".xlsx", "text": ".csv", "csv": ".csv", "parquet": ".parquet", "package": ".zip"}
 _SUFFIX.update({fmt: f".{fmt}" for fmt in ("xlsx", "xlsm", "xlsb", "xls", "ods")})
 _MAX_NAME = 120
 

@@ -17,6 +17,10 @@ from sources.intake.problems import Problem
 from sources.intake.receipts import ReceiptData, receipt_folder, write_receipt
 from sources.periods import Period, PeriodError
 
+# A return package from an office below (reports/upstream.py) is recorded under form
+# `upstream:<SDMX structure>`, which no catalogue form has.
+UPSTREAM_PREFIX = "upstream:"
+
 _SUBMISSION_SQL = """
 select submission_id, file_name, file_sha256, received_at, outcome, form_code, department_code,
        region_code, period, period_type, version, is_sample, inbox_department
@@ -39,7 +43,8 @@ def receipt_from_rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, subm
         ).fetchall()
     ]
     found = None
-    if form_code and dept and region:
+    upstream = bool(form_code and form_code.startswith(UPSTREAM_PREFIX))
+    if form_code and dept and region and not upstream:
         try:
             found = assignment(catalogue, form_code, region, dept)
         except FormError:
@@ -58,6 +63,10 @@ def receipt_from_rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, subm
             [form_code, dept, period_code, version - 1],
         ).fetchone()
         superseded = previous[0] if previous else None
+    form_label = f"{found.form.table_no}《{found.form.name}》（模板版本 {found.form.template_version}）" if found else None
+    department_label = f"{found.department_name}（{found.department_code}）" if found else None
+    if upstream and dept:
+        form_label, department_label = upstream_labels(catalogue, form_code, dept)
     return ReceiptData(
         sid,
         name,
@@ -65,10 +74,8 @@ def receipt_from_rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, subm
         at,
         outcome,
         problems,
-        form_label=f"{found.form.table_no}《{found.form.name}》（模板版本 {found.form.template_version}）"
-        if found
-        else None,
-        department_label=f"{found.department_name}（{found.department_code}）" if found else None,
+        form_label=form_label,
+        department_label=department_label,
         department_code=dept or inbox,
         period_label=period.label if period else None,
         due=period.due(found.form.due_days) if found and period else None,
@@ -76,6 +83,13 @@ def receipt_from_rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, subm
         superseded=superseded,
         is_sample=bool(sample),
     )
+
+
+def upstream_labels(catalogue: Catalogue, form_code: str, department_code: str) -> tuple[str, str]:
+    """(form label, department label) of a return package from an office below."""
+    names = {d["department_code"]: d["department_name"] for d in catalogue.rows("departments")}
+    structure = form_code.removeprefix(UPSTREAM_PREFIX)
+    return f"下级上报数据包（SDMX 数据元，结构 {structure}）", f"{names.get(department_code, department_code)}（{department_code}）"
 
 
 def missing_receipts(con: duckdb.DuckDBPyConnection, receipts: Path) -> list[str]:

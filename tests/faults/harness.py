@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.settings import REPO_ROOT, Settings
+from reports.registry import exchange_files
 from sources.catalogue import Catalogue
 from tests.form_files import CREATION_VALUES, blank_form, fill
 
@@ -264,13 +265,11 @@ def outbox_agrees(outbox: Path) -> list[str]:
             if not path.exists() or sha(path.read_bytes()) != entry["sha256"]:
                 problems.append(f"{version.relative_to(outbox)}/{entry['file']} disagrees with its manifest")
         listed = {e["file"] for e in manifest["returns"]} | {"manifest.json", "change_list.csv"}
-        exchange = manifest.get("sdmx") or {}
-        for key in ("data", "structure"):  # the SDMX figures and their structure, with their hashes
-            if key in exchange:
-                listed.add(exchange[key])
-                path = version / exchange[key]
-                if not path.exists() or sha(path.read_bytes()) != exchange[f"{key}_sha256"]:
-                    problems.append(f"{version.relative_to(outbox)}/{exchange[key]} disagrees with its manifest")
+        for _, name, digest in exchange_files(manifest):  # the SDMX datasets and their structures
+            listed.add(name)
+            path = version / name
+            if not path.exists() or sha(path.read_bytes()) != digest:
+                problems.append(f"{version.relative_to(outbox)}/{name} disagrees with its manifest")
         extra = [p.name for p in version.iterdir() if p.name not in listed]
         if extra:
             problems.append(f"{version.relative_to(outbox)} holds files its manifest does not list: {extra}")

@@ -4,6 +4,9 @@
 --             offices of one city); complete when every assigned department sent a non-blank figure.
 --   bulletin: the same from bulletin forms (国家知识产权局通报), kept apart for comparison.
 --   records:  derived from patent records (complete for every period the newest extract covers).
+--   upstream: a region's figures as the office below sent them in its signed return package
+--             (a provincial installation loading a city's returns): already that region's totals for
+--             the period sent, so they are taken as they are, not aggregated again.
 -- Over time, flows sum their native periods (a quarter = its 3 months), stocks and rates take the
 -- period-end value (a year = December). A period missing any input is incomplete: its value is null,
 -- and the partial sum stays visible in *_partial_value. Missing is never zero.
@@ -34,6 +37,7 @@ submitted as (
         received_at,
         form_code
     from {{ ref('int_submission_values__latest') }}
+    where form_source_kind <> 'upstream'
     -- one figure per department, element and period (the latest received if two forms carry it)
     qualify row_number() over (
         partition by origin, element_code, department_code, period_code
@@ -119,6 +123,18 @@ records as (
     select * from {{ ref('int_element_values__records') }}
 ),
 
+upstream as (
+    select
+        element_code,
+        region_code,
+        period_code,
+        sum(value) as value,
+        bool_or(is_sample) as is_sample
+    from {{ ref('int_submission_values__latest') }}
+    where form_source_kind = 'upstream'
+    group by 1, 2, 3
+),
+
 -- Which regions an element is told for: those with (or above) an assigned or actual submitter,
 -- and those the patent records cover.
 coverage as (
@@ -173,7 +189,7 @@ element_span as (
     group by 1
 ),
 
-grid as (
+native_grid as (
     select
         c.element_code,
         c.region_code,
@@ -195,6 +211,25 @@ grid as (
             and s.first_start <= p.period_start
             and (r.valid_from is null or r.valid_from <= p.period_end)
             and (r.valid_to is null or r.valid_to >= p.period_end)
+),
+
+-- The grid, plus every element × region × period an office below sent figures for.
+grid as (
+    select * from native_grid
+    union
+    select
+        u.element_code,
+        u.region_code,
+        p.period_code,
+        p.period_type,
+        p.period_type_rank,
+        p.period_year,
+        p.period_no,
+        p.period_start,
+        p.period_end,
+        p.months_in_period
+    from upstream as u
+    inner join periods as p on u.period_code = p.period_code and p.has_ended
 ),
 
 -- Native figures rolled into each grid period (flows: every native period inside; stocks and
@@ -285,11 +320,13 @@ select
     bul.inputs_present as bulletin_inputs_present,
     rec.value as records_value,
     rec.extract_as_of as records_as_of,
+    up.value as upstream_value,
     e.aggregation in ('flow', 'stock') and coalesce(s.records_additive, true) as is_region_additive,
-    coalesce(rep.is_sample, false) or coalesce(bul.is_sample, false) or coalesce(rec.is_sample, false) as is_sample
+    coalesce(rep.is_sample, false) or coalesce(bul.is_sample, false) or coalesce(rec.is_sample, false)
+    or coalesce(up.is_sample, false) as is_sample
 from grid as g
 inner join elements as e on g.element_code = e.element_code
-inner join element_span as s on g.element_code = s.element_code
+left join element_span as s on g.element_code = s.element_code
 left join by_origin as rep
     on
         g.element_code = rep.element_code
@@ -307,3 +344,8 @@ left join records as rec
         g.element_code = rec.element_code
         and g.region_code = rec.region_code
         and g.period_code = rec.period_code
+left join upstream as up
+    on
+        g.element_code = up.element_code
+        and g.region_code = up.region_code
+        and g.period_code = up.period_code

@@ -2,6 +2,8 @@
 {%- set max_depth = var('region_max_depth') | string | int -%}
 -- Regions rolled up bottom-up (sub-district → county → city → province), one level at a time.
 -- A region's value is, in order of preference:
+--   0. upstream: the figure its own office sent in a signed return package (a provincial installation
+--      loading a city's returns, `ipwh upstream ingest`): the city's own total, as it reported it;
 --   1. reported: its own departments' complete figure (the city's own submission);
 --   2. children: Σ of its child regions' values, when the catalogue lists every unit below the
 --      region (regions.children_complete) and every one of them has a value (additive elements
@@ -90,6 +92,7 @@ base as (
             end as children_sum,
             b.is_sample or coalesce(c.is_sample, false) as any_sample,
             case
+                when b.upstream_value is not null then 'upstream'
                 when b.preferred_source = 'bulletin' and b.bulletin_value is not null then 'bulletin'
                 when b.preferred_source = 'records' and b.records_value is not null and b.is_fully_catalogued
                     then 'records'
@@ -112,6 +115,7 @@ base as (
         select
             {{ star_except(['is_sample', 'preferred_source']) }},
             case value_source
+                when 'upstream' then upstream_value
                 when 'reported' then reported_value
                 when 'children' then children_sum
                 when 'records' then records_value

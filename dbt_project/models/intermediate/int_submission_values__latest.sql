@@ -1,6 +1,9 @@
 -- The figure in force for each form × department × period × element: the one from the latest
 -- accepted version (a resubmission replaces the whole earlier file; old versions stay in raw).
 -- Only files received by the as-of day count, as for task reports and centre summaries.
+-- A package from an office below (`ipwh upstream ingest` on a provincial installation) is recorded
+-- as a submission whose form code is `upstream:<SDMX structure>`: not a catalogue form, its figures
+-- are already the region's own totals (form_source_kind = upstream).
 with
 
 accepted as (
@@ -24,7 +27,7 @@ latest_version as (
 
 select
     v.form_code,
-    f.source_kind as form_source_kind,
+    case when v.form_code like 'upstream:%' then 'upstream' else f.source_kind end as form_source_kind,
     v.department_code,
     v.region_code,
     v.period_code,
@@ -46,4 +49,5 @@ inner join latest_version as l
         and v.period_code = l.period_code
         and v.version = l.version
 inner join accepted as a on v.submission_id = a.submission_id
-inner join {{ ref('forms') }} as f on v.form_code = f.form_code
+left join {{ ref('forms') }} as f on v.form_code = f.form_code
+where f.form_code is not null or v.form_code like 'upstream:%'
