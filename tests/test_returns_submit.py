@@ -186,7 +186,7 @@ def test_submitted_package_verifies_and_a_tampered_or_foreign_package_is_refused
         dsd = json.loads(archive.read("v1/structure.json"))
     assert (
         figures[0] == "STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,TIME_PERIOD,INDICATOR,OBS_VALUE,"
-        "UNIT_MEASURE,UNIT_MULT,OBS_STATUS,SAMPLE_FLAG"
+        "UNIT_MEASURE,UNIT_MULT,OBS_STATUS,SOURCE,SAMPLE_FLAG"
     )
     assert len(figures) > 1 and all(
         line.startswith("datastructure,IPWH:DSD_IP_INDICATORS(1.0),I,") for line in figures[1:]
