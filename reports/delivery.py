@@ -108,7 +108,7 @@ def to_portal(package: Path, url: str, user: str, password: str) -> Delivered:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:  # noqa: S310 (scheme checked above)
+        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
             answer = _json(response.read())
     except urllib.error.HTTPError as exc:
         answer = _json(exc.read())

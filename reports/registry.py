@@ -201,18 +201,18 @@ def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
             raise SubmitError(f"{path} 与清单中的 SHA-256 不符（生成后被改动？）：请重新运行 ipwh returns build。")
     for _, name, sha in exchange_files(manifest):
         path = folder / name
-        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+        if sha is None or not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
             raise SubmitError(f"{path} 不见了或与清单中的 SHA-256 不符：请重新运行 ipwh returns build。")
 
 
-def exchange_files(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
+def exchange_files(manifest: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """The SDMX files a manifest lists: (code, file name, SHA-256) — indicator and element datasets."""
     exchange = manifest.get("sdmx") or {}
     found = []
     for prefix, dataset in (("sdmx", exchange), ("sdmx_elements", exchange.get("elements") or {})):
         for key in ("data", "structure"):
             if key in dataset:
-                found.append((f"{prefix}_{key}", dataset[key], dataset[f"{key}_sha256"]))
+                found.append((f"{prefix}_{key}", dataset[key], dataset.get(f"{key}_sha256")))
     return found
 
 

@@ -181,7 +181,12 @@ def verify_package(package: Path | bytes, trusted: PublicKey) -> Verified:
     manifest = _manifest(files)
     folder = next(str(PurePosixPath(n).parent) for n in files if PurePosixPath(n).name == "manifest.json")
     return Verified(
-        claimed.key_id, dict(doc.get("signer") or {}), list(doc["files"]), manifest, files, "" if folder == "." else folder
+        claimed.key_id,
+        dict(doc.get("signer") or {}),
+        list(doc["files"]),
+        manifest,
+        files,
+        "" if folder == "." else folder,
     )
 
 

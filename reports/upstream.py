@@ -260,7 +260,8 @@ def _figures(
             _problem(
                 "key_not_registered",
                 f"尚未登记 {claim['region_name']}（{region}）的报送签名公钥，无法证明报送包来自该单位，已拒绝",
-                f"请向该单位索取其 ipwh returns key 打印的公钥，运行 ipwh upstream register-key {region} <公钥> 登记后重新载入",
+                f"请向该单位索取其 ipwh returns key 打印的公钥，"
+                f"运行 ipwh upstream register-key {region} <公钥> 登记后重新载入",
             )
         )
     try:
@@ -292,14 +293,17 @@ def _figures(
         raise Refused(
             _problem(
                 "older_version",
-                f"已载入 {claim['region_name']}{period.label}的第 {latest} 版报送包，此包为第 {version} 版，不能取代较新的版本",
+                f"已载入 {claim['region_name']}{period.label}的第 {latest} 版报送包，"
+                f"此包为第 {version} 版，不能取代较新的版本",
                 "如需更正，请下级单位生成并报送新版本",
             )
         )
     elements = manifest["sdmx"]["elements"]
     prefix = f"{verified.manifest_folder}/" if verified.manifest_folder else ""
     try:
-        rows = sdmx.observations(verified.contents[prefix + elements["data"]], verified.contents[prefix + elements["structure"]])
+        rows = sdmx.observations(
+            verified.contents[prefix + elements["data"]], verified.contents[prefix + elements["structure"]]
+        )
     except (KeyError, TypeError) as exc:
         raise Refused(_problem("sdmx_malformed", "manifest.json 所列数据元 SDMX 文件不在包中")) from exc
     except sdmx.SdmxError as exc:
@@ -325,7 +329,9 @@ def _values(
         where = f"{file_name} 第 {line_no} 行"
         element = catalogue.elements.get(row.get("DATA_ELEMENT", ""))
         if element is None:
-            raise Refused(_problem("sdmx_unknown_element", f"{where}：数据元 {row.get('DATA_ELEMENT')!r} 不在本级目录中"))
+            raise Refused(
+                _problem("sdmx_unknown_element", f"{where}：数据元 {row.get('DATA_ELEMENT')!r} 不在本级目录中")
+            )
         if row.get("UNIT_MEASURE") != element.unit_code:
             raise Refused(
                 _problem(
@@ -335,9 +341,15 @@ def _values(
             )
         area = row.get("REF_AREA", "")
         if area not in regions or claim["region_code"] not in _ancestors(area, regions):
-            raise Refused(_problem("sdmx_foreign_region", f"{where}：区划 {area} 不属于报送单位 {claim['region_code']}"))
+            raise Refused(
+                _problem("sdmx_foreign_region", f"{where}：区划 {area} 不属于报送单位 {claim['region_code']}")
+            )
         if row.get("TIME_PERIOD") != expected_period:
-            raise Refused(_problem("sdmx_wrong_period", f"{where}：报告期 {row.get('TIME_PERIOD')} 与报送包的 {expected_period} 不符"))
+            raise Refused(
+                _problem(
+                    "sdmx_wrong_period", f"{where}：报告期 {row.get('TIME_PERIOD')} 与报送包的 {expected_period} 不符"
+                )
+            )
         try:
             value = Decimal(row["OBS_VALUE"])
         except (KeyError, InvalidOperation) as exc:

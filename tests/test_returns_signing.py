@@ -187,11 +187,12 @@ _DSD = {
         {"id": "UNIT_MEASURE", "codelist": {"item": "件"}},
         {"id": "UNIT_MULT"},
         {"id": "OBS_STATUS", "codelist": {"A": "", "P": "", "M": ""}},
+        {"id": "SOURCE", "codelist": {"computed": "", "reported": ""}},
         {"id": "SAMPLE_FLAG", "codelist": {"0": "", "1": ""}},
     ],
     "columns": list(sdmx.COLUMNS),
 }
-_GOOD_ROW = "datastructure,IPWH:DSD_IP_INDICATORS(1.0),I,350100,2025,patent_grants,6100,item,0,A,0"
+_GOOD_ROW = "datastructure,IPWH:DSD_IP_INDICATORS(1.0),I,350100,2025,patent_grants,6100,item,0,A,computed,0"
 
 
 def _sdmx_package(tmp_path: Path, rows: list[str]) -> tuple[Path, PublicKey]:
@@ -220,8 +221,9 @@ def test_sdmx_figures_following_their_structure_verify(tmp_path):
         (_GOOD_ROW.replace("6100", "六千"), "OBS_VALUE '六千' 不是数值"),
         (_GOOD_ROW.replace(",6100,", ",NaN,"), "不是数值"),
         (_GOOD_ROW.replace("DSD_IP_INDICATORS(1.0)", "OTHER(2.0)"), "STRUCTURE_ID"),
-        (_GOOD_ROW + ",extra", "有 12 列，应为 11 列"),
+        (_GOOD_ROW + ",extra", "有 13 列，应为 12 列"),
         (_GOOD_ROW.replace(",A,", ",X,"), "OBS_STATUS"),
+        (_GOOD_ROW.replace(",computed,", ",guessed,"), "SOURCE"),
     ],
 )
 def test_sdmx_figures_breaking_their_structure_are_refused(tmp_path, row, expected):

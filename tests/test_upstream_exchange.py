@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -115,10 +114,13 @@ def test_province_marts_show_the_citys_returns_to_the_last_digit_and_refuse_forg
                 "where period_code = '2025' and region_code = '350100' and value is not null"
             ).fetchall()
         }
-        sources = {s for (s,) in con.execute(
-            "select distinct value_source from intermediate.int_element_values__rolled_up where region_code = '350100' "
-            "and period_code = '2025' and value is not null"
-        ).fetchall()}
+        sources = {
+            s
+            for (s,) in con.execute(
+                "select distinct value_source from intermediate.int_element_values__rolled_up "
+                "where region_code = '350100' and period_code = '2025' and value is not null"
+            ).fetchall()
+        }
     fuzhou = {k: v for k, v in city_indicators.items() if k[0] == "350100"}
     assert len(fuzhou) > 20
     from reports.sdmx import number

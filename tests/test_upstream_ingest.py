@@ -87,7 +87,9 @@ def test_unregistered_or_other_key_is_refused(tmp_path, city_key) -> None:  # ty
     register(settings.keys, "350100", _public(Ed25519PrivateKey.generate()))
     again = tmp_path / "again"
     again.mkdir()
-    _refused(settings, make_package(again, city_key, rows=(("350100", "patent_grants", "7"),)), "不是所登记的发送方密钥")
+    _refused(
+        settings, make_package(again, city_key, rows=(("350100", "patent_grants", "7"),)), "不是所登记的发送方密钥"
+    )
     assert _values(settings) == []
 
 
@@ -110,7 +112,8 @@ def test_a_period_the_province_has_locked_is_refused(prov, city_key, tmp_path) -
     with duckdb.connect(str(prov.warehouse)) as con:
         ensure_schema(con)
         con.execute(
-            "insert into returns.submissions values ('R2025-v1', '2025', 'year', 1, '王五', ?, 'x', 'p', 'x', 0, false, null)",
+            "insert into returns.submissions "
+            "values ('R2025-v1', '2025', 'year', 1, '王五', ?, 'x', 'p', 'x', 0, false, null)",
             [datetime(2026, 11, 20)],
         )
     _refused(prov, make_package(tmp_path, city_key), "已锁定")
@@ -132,7 +135,11 @@ def test_a_period_not_yet_ended_is_refused(prov, city_key, tmp_path) -> None:  #
 )
 def test_malformed_sdmx_is_refused(prov, city_key, tmp_path, rows, elements, words) -> None:  # type: ignore[no-untyped-def]
     if isinstance(elements, str):  # a row with another unit than the catalogue's: header + that row
-        elements = element_rows((), Period.parse("2025"))[:-2] + b"\r\n" + elements.replace("万件", "ten_thousand_items").encode()
+        elements = (
+            element_rows((), Period.parse("2025"))[:-2]
+            + b"\r\n"
+            + elements.replace("万件", "ten_thousand_items").encode()
+        )
         words = "计量单位"
     _refused(prov, make_package(tmp_path, city_key, rows=rows, elements=elements), words)
 
@@ -189,6 +196,15 @@ def test_cli_registers_the_key_and_ingests_or_refuses_with_exit_status(tmp_path,
     assert _public(city_key).key_id in runner.invoke(app, ["upstream", "keys"]).output
     again = tmp_path / "again"
     again.mkdir()
-    loaded = runner.invoke(app, ["upstream", "ingest", str(make_package(again, city_key, rows=(("350100", "patent_grants", "5"),))), "--by", "李四"])
+    loaded = runner.invoke(
+        app,
+        [
+            "upstream",
+            "ingest",
+            str(make_package(again, city_key, rows=(("350100", "patent_grants", "5"),))),
+            "--by",
+            "李四",
+        ],
+    )
     assert loaded.exit_code == 0, loaded.output
     assert "已接收，为第 1 版" in loaded.output and "已载入 1 个数据" in loaded.output

@@ -16,7 +16,11 @@ from reports import sdmx
 from reports.signing import SIGNATURE, signature_document
 from sources.periods import Period
 
-ROWS = (("350100", "patent_grants", "12345"), ("350102", "patent_grants", "2345"), ("350100", "ip_special_fund", "88.5"))
+ROWS = (
+    ("350100", "patent_grants", "12345"),
+    ("350102", "patent_grants", "2345"),
+    ("350100", "ip_special_fund", "88.5"),
+)
 
 
 def catalogue_connection() -> duckdb.DuckDBPyConnection:
@@ -30,14 +34,30 @@ def catalogue_connection() -> duckdb.DuckDBPyConnection:
 
 
 def element_rows(rows: tuple[tuple[str, str, str], ...], period: Period, action: str = "I") -> bytes:
-    units = {r[0]: r[1] for r in catalogue_connection().execute(
-        "select element_code, unit_code from catalogue.data_elements").fetchall()}
+    units = {
+        r[0]: r[1]
+        for r in catalogue_connection()
+        .execute("select element_code, unit_code from catalogue.data_elements")
+        .fetchall()
+    }
     lines = [",".join(sdmx.ELEMENT_COLUMNS)]
     for region, element, value in rows:
         lines.append(
             ",".join(
-                ["datastructure", sdmx.ELEMENT_STRUCTURE_ID, action, region, sdmx.sdmx_period(period), element, value,
-                 units.get(element, "item"), "0", "A", "reported", "0"]
+                [
+                    "datastructure",
+                    sdmx.ELEMENT_STRUCTURE_ID,
+                    action,
+                    region,
+                    sdmx.sdmx_period(period),
+                    element,
+                    value,
+                    units.get(element, "item"),
+                    "0",
+                    "A",
+                    "reported",
+                    "0",
+                ]
             )
         )
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")

@@ -63,7 +63,9 @@ def receipt_from_rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, subm
             [form_code, dept, period_code, version - 1],
         ).fetchone()
         superseded = previous[0] if previous else None
-    form_label = f"{found.form.table_no}《{found.form.name}》（模板版本 {found.form.template_version}）" if found else None
+    form_label = (
+        f"{found.form.table_no}《{found.form.name}》（模板版本 {found.form.template_version}）" if found else None
+    )
     department_label = f"{found.department_name}（{found.department_code}）" if found else None
     if upstream and dept:
         form_label, department_label = upstream_labels(catalogue, form_code, dept)
@@ -89,7 +91,10 @@ def upstream_labels(catalogue: Catalogue, form_code: str, department_code: str) 
     """(form label, department label) of a return package from an office below."""
     names = {d["department_code"]: d["department_name"] for d in catalogue.rows("departments")}
     structure = form_code.removeprefix(UPSTREAM_PREFIX)
-    return f"下级上报数据包（SDMX 数据元，结构 {structure}）", f"{names.get(department_code, department_code)}（{department_code}）"
+    return (
+        f"下级上报数据包（SDMX 数据元，结构 {structure}）",
+        f"{names.get(department_code, department_code)}（{department_code}）",
+    )
 
 
 def missing_receipts(con: duckdb.DuckDBPyConnection, receipts: Path) -> list[str]:
