@@ -178,6 +178,66 @@ def test_lost_metadata_sheet_is_named_with_the_fix(settings, catalogue, saved, f
     assert "隐藏信息表已丢失" in said and "请在原模板中填报，另存为 .xlsx 或 .xls" in said
 
 
+# --- .xlsb: LibreOffice cannot write it, so a pure-Python BIFF12 writer makes a real one ----------------
+
+
+def _as_xlsb(source: Path, target: Path, keep_metadata: bool = True) -> Path:
+    """Every sheet's cell values of `source` written into a real .xlsb (BIFF12 records) by pyxlsbwriter,
+    the metadata sheet very hidden as in the template. Only values travel: no styles, protection or
+    validation, as after a conversion by another program."""
+    import struct
+
+    import python_calamine
+    from pyxlsbwriter import XlsbWriter
+
+    book = python_calamine.CalamineWorkbook.from_path(str(source))
+    names = [m.name for m in book.sheets_metadata if keep_metadata or m.name != layout.META_SHEET]
+    with XlsbWriter(str(target)) as writer:
+        for name in names:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            writer.add_sheet(name, hidden=name == layout.META_SHEET)
+            writer.write_sheet([[None if cell == "" else cell for cell in row] for row in rows])
+    if keep_metadata:  # the writer knows only "hidden" (1); BrtBundleSh's hsState 2 is "very hidden"
+        sheet_id = names.index(layout.META_SHEET) + 1
+        r_id = f"rId{sheet_id}".encode("utf-16-le")
+        hidden = struct.pack("<III", 1, sheet_id, len(r_id) // 2) + r_id
+        with zipfile.ZipFile(target) as z:
+            parts = [(info, z.read(info.filename)) for info in z.infolist()]
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in parts:
+                if info.filename == "xl/workbook.bin":
+                    assert data.count(hidden) == 1
+                    data = data.replace(hidden, struct.pack("<I", 2) + hidden[4:])
+                z.writestr(info, data)
+    return target
+
+
+def test_real_xlsb_with_its_very_hidden_metadata_is_accepted_like_the_xlsx(settings, catalogue, tmp_path):
+    import python_calamine
+
+    filled = fill(blank_form(catalogue, tmp_path / "t"), tmp_path / "filled.xlsx", CREATION_VALUES)
+    xlsb = _as_xlsb(filled, tmp_path / "鼓楼_2026-10.xlsb")
+    meta = next(
+        m for m in python_calamine.CalamineWorkbook.from_path(str(xlsb)).sheets_metadata if m.name == layout.META_SHEET
+    )
+    assert str(meta.visible).endswith("VeryHidden")
+    assert file_format(xlsb.read_bytes(), xlsb.name) == "xlsb"
+    outcome = one(settings, catalogue, xlsb)
+    assert outcome.status == "accepted", outcome.receipt.problems
+    values = table(settings, "select element_code, value, sheet, cell from raw.submission_values")
+    assert {code: int(value) for code, value, _, _ in values} == CREATION_VALUES
+    book = openpyxl.load_workbook(filled)
+    assert {code: cell for code, _, _, cell in values} == {code: f"D{row_of(book, code)}" for code in CREATION_VALUES}
+    assert table(settings, "select file_format from raw.submissions") == [("xlsb",)]
+
+
+def test_xlsb_without_its_metadata_sheet_is_named_with_the_fix(settings, catalogue, tmp_path):
+    filled = fill(blank_form(catalogue, tmp_path / "t"), tmp_path / "filled.xlsx", CREATION_VALUES)
+    xlsb = _as_xlsb(filled, tmp_path / "copied.xlsb", keep_metadata=False)
+    said = assert_refused(settings, one(settings, catalogue, xlsb), "missing_metadata")
+    assert "请在原模板中填报，另存为 .xlsx 或 .xls" in said
+
+
 # --- formats told apart by their bytes, and what is refused -----------------------------------------
 
 
