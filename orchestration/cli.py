@@ -142,10 +142,13 @@ def paths() -> None:
         ("归档", s.archive),
         ("发件箱", s.outbox),
         ("回执", s.receipts),
+        ("签名密钥与下级公钥", s.keys),
     ):
         table.add_row(label, str(value))
     out.print(table)
     out.print(s.as_of_note())
+    if s.region_override:
+        out.print(f"本系统区划：{s.region_override}（由 IPWH_REGION 设定）")
 
 
 def _fmt(value: object) -> str:

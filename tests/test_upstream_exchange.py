@@ -127,3 +127,32 @@ def test_province_marts_show_the_citys_returns_to_the_last_digit_and_refuse_forg
 
     assert {k: number(v) for k, v in province_indicators.items()} == fuzhou
     assert sources == {"upstream"}
+
+
+def test_city_delivers_its_package_to_a_transfer_folder_atomically_and_never_overwrites(
+    city: tuple[Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    settings, package = city
+    monkeypatch.setenv("IPWH_HOME", str(settings.home))
+    monkeypatch.delenv("IPWH_WAREHOUSE", raising=False)
+    monkeypatch.setenv("IPWH_TODAY", AS_OF.isoformat())
+    transfer = tmp_path / "传送"
+    transfer.mkdir()
+    runner = CliRunner()
+    sent = runner.invoke(app, ["returns", "send", "--period", "2025", "--to", str(transfer)])
+    assert sent.exit_code == 0, sent.output
+    assert [p.name for p in transfer.iterdir()] == [package.name]  # no temporary left behind
+    assert (transfer / package.name).read_bytes() == package.read_bytes()
+    assert runner.invoke(app, ["returns", "send", "-p", "2025", "--to", str(transfer)]).exit_code == 0  # same bytes
+    (transfer / package.name).write_bytes(b"another file")
+    clash = runner.invoke(app, ["returns", "send", "-p", "2025", "--to", str(transfer)])
+    assert clash.exit_code == 1 and "不覆盖" in clash.output
+    assert (transfer / package.name).read_bytes() == b"another file"
+    missing = runner.invoke(app, ["returns", "send", "-p", "2025", "--to", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1 and "不存在" in missing.output and "Traceback" not in missing.output
+    unsent = runner.invoke(app, ["returns", "send", "-p", "2024", "--to", str(transfer)])
+    assert unsent.exit_code == 2 and "尚未报送" in unsent.output
