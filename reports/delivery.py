@@ -53,7 +53,14 @@ def to_folder(package: Path, folder: Path) -> Delivered:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.link(temp, target)  # fails rather than replaces when the name appeared meanwhile
+        try:
+            os.link(temp, target)  # fails rather than replaces when the name appeared meanwhile
+        except FileExistsError:
+            raise
+        except OSError:  # a share without hard links (SMB, FAT): rename, the name checked just before
+            if target.exists():
+                raise FileExistsError(target) from None
+            os.replace(temp, target)
     except FileExistsError as exc:
         raise DeliveryError(f"{target} 同时被写入：请核对后重试") from exc
     except OSError as exc:

@@ -104,7 +104,9 @@ def ingest_package(
             return UpstreamOutcome(receipt, _write(receipt, settings), 0)
         sha = sha256_hex(data)
         prior = batch.known_files.get(sha)
-        if prior is not None:
+        # Only an accepted package is a duplicate: what refused one (no key registered yet, a period
+        # locked here) may have been cured on this side since, so the same bytes are judged anew.
+        if prior is not None and prior.outcome == "accepted":
             receipt = ReceiptData(
                 None,
                 shown,

@@ -81,16 +81,22 @@ def test_a_signed_package_becomes_the_citys_versioned_submission(prov, city_key,
     _refused(prov, make_package(older, city_key, rows=(("350100", "patent_grants", "1"),)), "不能取代较新的版本")
 
 
-def test_unregistered_or_other_key_is_refused(tmp_path, city_key) -> None:  # type: ignore[no-untyped-def]
+def test_unregistered_or_other_key_is_refused_and_a_refusal_is_judged_anew(tmp_path, city_key) -> None:  # type: ignore[no-untyped-def]
     settings = province(tmp_path)
-    _refused(settings, make_package(tmp_path, city_key), "尚未登记")
-    register(settings.keys, "350100", _public(Ed25519PrivateKey.generate()))
+    package = make_package(tmp_path, city_key)
+    _refused(settings, package, "尚未登记")
+    # Once the key is registered, the same bytes are judged anew: a refusal is not a duplicate.
+    register(settings.keys, "350100", _public(city_key))
+    assert ingest_package(package, settings, actor="李四").accepted
+    register(settings.keys, "350100", _public(Ed25519PrivateKey.generate()))  # the province replaces the key
     again = tmp_path / "again"
     again.mkdir()
-    _refused(
-        settings, make_package(again, city_key, rows=(("350100", "patent_grants", "7"),)), "不是所登记的发送方密钥"
-    )
-    assert _values(settings) == []
+    forged = make_package(again, city_key, version=2, rows=(("350100", "patent_grants", "7"),))
+    _refused(settings, forged, "不是所登记的发送方密钥")
+    assert [(r, e, int(v)) for r, e, v, _ in _values(settings) if e == "patent_grants"] == [
+        ("350100", "patent_grants", 12345),
+        ("350102", "patent_grants", 2345),
+    ]
 
 
 @pytest.mark.parametrize(
