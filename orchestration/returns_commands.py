@@ -143,17 +143,26 @@ def send(
     示例：ipwh returns send --period 2025 --to https://省局平台/ --user 350100.amr
     """
     from orchestration.warehouse import read_only
-    from reports.registry import list_submissions
 
     settings = Settings.from_env()
     p = Period.parse(period)
     if not settings.warehouse.exists():
         raise UsageError(f"仓库文件 {settings.warehouse} 尚不存在")
     with read_only(settings.warehouse) as con:
-        rows = [r for r in list_submissions(con) if r[1] == p.code]
+        recorded = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'returns' "
+            "and table_name = 'submissions'"
+        ).fetchone()[0]
+        rows = (
+            con.execute(
+                "select package_file from returns.submissions where period_code = ? order by version", [p.code]
+            ).fetchall()
+            if recorded
+            else []
+        )
     if not rows:
         raise UsageError(f"{p.label}尚未报送：请先运行 ipwh returns submit --period {p.code}")
-    package = settings.outbox / rows[-1][-1]
+    package = settings.outbox / rows[-1][0]
     if not package.is_file():
         raise UsageError(f"报送包 {package} 不见了：请从备份恢复")
     _deliver(package, to, user)

@@ -119,6 +119,10 @@ def to_portal(package: Path, url: str, user: str, password: str) -> Delivered:
             answer = _json(response.read())
     except urllib.error.HTTPError as exc:
         answer = _json(exc.read())
+        if exc.code == 429:
+            raise DeliveryError(
+                "上级平台因多次密码错误暂时锁定了该账户（1 小时）：请核对密码，或请上级管理员解锁"
+            ) from exc
         if exc.code != 422:  # 422 is the province refusing the package: a receipt, kept below
             raise DeliveryError(f"上级平台拒绝（HTTP {exc.code}）：{answer.get('error') or exc.reason}") from exc
     except (urllib.error.URLError, OSError) as exc:

@@ -74,3 +74,29 @@ def test_cli_send_refuses_plain_http_except_to_this_machine(tmp_path, monkeypatc
     monkeypatch.setenv("IPWH_HOME", str(tmp_path / "var"))
     result = CliRunner().invoke(app, ["returns", "send", "--period", "2025", "--to", "http://example.org/"])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_a_browser_session_is_not_a_credential(client, setup) -> None:  # type: ignore[no-untyped-def]
+    # The endpoint is exempt from CSRF because it ignores sessions: a logged-in browser posting a
+    # forged form gets 401, never an upload in the city's name.
+    _, package, city, _ = setup
+    client.force_login(city)
+    with package.open("rb") as handle:
+        answer = client.post(reverse("upstream:upload"), {"package": handle})
+    assert answer.status_code == 401
+
+
+def test_repeated_wrong_passwords_lock_the_account_out(client, setup) -> None:  # type: ignore[no-untyped-def]
+    _, package, _, _ = setup
+    url = reverse("upstream:upload")
+    codes = [client.post(url, {}, **_basic("fuzhou", "wrong-password-1")).status_code for _ in range(5)]
+    assert codes == [401, 401, 401, 401, 429]  # the fifth failure locks the account out (django-axes)
+    with package.open("rb") as handle:
+        locked = client.post(url, {"package": handle}, **_basic("fuzhou", PASSWORD))
+    assert locked.status_code in (403, 429) and "锁定" in locked.content.decode()
