@@ -302,5 +302,12 @@ def verify(
             f"  SDMX-CSV 数据 {exchange['data']}：{exchange.get('checked_observations')} 条观测，"
             f"符合数据结构定义 {exchange.get('structure_id')}（{exchange['structure']}）"
         )
+        elements = exchange.get("elements")
+        if elements:
+            out.print(
+                f"  数据元 SDMX-CSV {elements['data']}：{elements.get('checked_observations')} 条观测"
+                f"（{exchange.get('region_name') or ''}{exchange.get('region_code', '')} 及其下级区划），"
+                f"符合 {elements.get('structure_id')}；上级机关可用 ipwh upstream ingest 载入"
+            )
     for entry in manifest.get("returns", []):
         out.print(f"  {entry.get('table_no', '')} {entry.get('title', entry.get('code'))}：{entry.get('rows', '')} 行")

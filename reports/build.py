@@ -479,7 +479,10 @@ def _write_sdmx(
         return None
     from orchestration.settings import Settings  # the installation's region (IPWH_REGION)
 
-    region, region_name = sdmx.reporting_region(con, Settings.from_env().region_override)
+    try:
+        region, region_name = sdmx.reporting_region(con, Settings.from_env().region_override)
+    except sdmx.SdmxError as exc:
+        raise ReturnsError(str(exc)) from exc
     figures, dsd = sdmx.data(con, outcome.period, correction), sdmx.structure(con)
     elements = sdmx.element_data(con, outcome.period, correction, region)
     element_dsd = sdmx.element_structure(con)
