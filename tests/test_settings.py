@@ -36,6 +36,7 @@ def test_ensure_dirs_creates_tree_and_quiet_instance(tmp_path: Path) -> None:
         ({"IPWH_WAREHOUSE": "/tmp/warehouse.sqlite"}, ".duckdb"),
         ({"IPWH_HOME": " /tmp/x"}, "空白"),
         ({"IPWH_HOME": "/tmp/a\x00b"}, "空字节"),
+        ({"IPWH_REGION": "福建省"}, "区划代码"),
     ],
 )
 def test_malformed_settings_are_refused(env: dict[str, str], message: str) -> None:
@@ -55,3 +56,9 @@ def test_warehouse_that_is_a_folder_is_refused(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(ConfigError, match="是文件夹"):
         Settings.from_env({"IPWH_WAREHOUSE": str(folder)})
+
+
+def test_region_setting_makes_a_provincial_installation(tmp_path: Path) -> None:
+    assert Settings.from_env({"IPWH_HOME": str(tmp_path)}).region_override is None
+    province = Settings.from_env({"IPWH_HOME": str(tmp_path), "IPWH_REGION": " 350000 "})
+    assert province.region_override == "350000" and province.keys == tmp_path.resolve() / "keys"

@@ -214,3 +214,12 @@ def test_cli_registers_the_key_and_ingests_or_refuses_with_exit_status(tmp_path,
     )
     assert loaded.exit_code == 0, loaded.output
     assert "已接收，为第 1 版" in loaded.output and "已载入 1 个数据" in loaded.output
+
+
+def test_installation_region_defaults_to_the_office_issuing_the_forms() -> None:
+    from reports.upstream import Refused, own_region
+
+    assert own_region(load(), None) == "350100"  # 福州市市场监督管理局（知识产权局） issues the forms
+    assert own_region(load(), "350000") == "350000"
+    with pytest.raises(Refused, match="不在目录的区划表中"):
+        own_region(load(), "990000")
