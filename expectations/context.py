@@ -3,6 +3,7 @@ and the frames read once per run (lazily, so a rule that is not run reads nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -48,6 +49,26 @@ class CheckContext:
 
             self._validator = Validator()
         return self._validator
+
+    def validate(
+        self,
+        suite_name: str,
+        expectations: Callable[[], list[Any]],
+        frame: pd.DataFrame,
+        key_columns: list[str],
+        max_rows: int,
+    ) -> tuple[int, list[Any]]:
+        """A GE suite's answer on `frame`: remembered for the same data and suite (expectations/ge_cache.py),
+        so `expectations` is built, and GE imported, only when the data changed."""
+        from expectations.ge_cache import cached_validation, result_key
+
+        key = result_key(self.catalogue.seeds_dir, suite_name, frame, key_columns, max_rows)
+        return cached_validation(
+            self.con,
+            key,
+            suite_name,
+            lambda: self.validator.validate(suite_name, expectations(), frame, key_columns, max_rows),
+        )
 
     def responsible(self, region_code: str, element_code: str | None = None, kind: str | None = None) -> str | None:
         """The department of `region_code` that owns the element (or is of `kind`): who must fix it."""

@@ -27,8 +27,12 @@ def check_form_suites(ctx: CheckContext, rule: Rule) -> CheckOutcome:
         subset = values[values["form_code"] == code].reset_index(drop=True)
         if subset.empty:
             continue
-        _, found = ctx.validator.validate(
-            f"form_{code}", form_suite_expectations(ctx.catalogue, code), subset, ROW_KEYS["form_values"], max_rows
+        _, found = ctx.validate(
+            f"form_{code}",
+            lambda code=code: form_suite_expectations(ctx.catalogue, code),
+            subset,
+            ROW_KEYS["form_values"],
+            max_rows,
         )
         checked += len(subset)
         failures += _to_failures(ctx, rule, found, form_code=code)
@@ -54,8 +58,12 @@ def check_mart_suite(ctx: CheckContext, rule: Rule) -> CheckOutcome:
     frame = ctx.frame(mart)
     if frame.empty:
         return outcome(rule, 0, [])
-    _, found = ctx.validator.validate(
-        mart, mart_suite_expectations(ctx.catalogue, mart), frame, ROW_KEYS[mart], setting("max_rows_per_expectation")
+    _, found = ctx.validate(
+        mart,
+        lambda: mart_suite_expectations(ctx.catalogue, mart),
+        frame,
+        ROW_KEYS[mart],
+        setting("max_rows_per_expectation"),
     )
     return outcome(rule, len(frame), _to_failures(ctx, rule, found))
 

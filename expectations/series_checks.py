@@ -24,26 +24,37 @@ SERIES_KEY = ["department_code", "form_code", "element_code"]
 class Point:
     """One figure of a series, with the figures before it."""
 
-    row: pd.Series
+    row: dict[str, Any]
     history: list[float]  # earlier levels, oldest first, at most `history_periods`
     previous: float | None
 
 
 def _points(ctx: CheckContext, frame: pd.DataFrame, history_periods: int) -> Iterator[tuple[Point, pd.DataFrame, int]]:
-    """Every figure inside the current window, with its own series' history."""
+    """Every figure inside the current window, with its own series' history.
+
+    The window is judged once per distinct period end and each series is read as plain records:
+    building a pandas row per figure was most of these rules' time."""
     data = frame.dropna(subset=["value"]).sort_values("period_end")
-    in_window = data["period_end"].map(ctx.in_window)
+    window: dict[Any, bool] = {}
+
+    def inside(end: Any) -> bool:
+        if end not in window:
+            window[end] = ctx.in_window(end)
+        return window[end]
+
+    in_window = data["period_end"].map(inside).astype(bool)
     keys = set(data.loc[in_window, SERIES_KEY].itertuples(index=False, name=None))
     for key, series in data.groupby(SERIES_KEY, sort=False):
         if key not in keys:
             continue
         series = series.reset_index(drop=True)
+        records = series.to_dict("records")
         levels = series["value"].tolist()
-        for i in range(len(series)):
-            if not ctx.in_window(series.at[i, "period_end"]):
+        for i, record in enumerate(records):
+            if not inside(record["period_end"]):
                 continue
             first = max(0, i - history_periods)
-            yield Point(series.iloc[i], levels[first:i], levels[i - 1] if i else None), series, i
+            yield Point(record, levels[first:i], levels[i - 1] if i else None), series, i
 
 
 def outlier_z(rule: Rule, point: Point, value: float) -> float | None:

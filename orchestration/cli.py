@@ -49,7 +49,9 @@ upstream_commands.register(app)
 
 @app.command()
 @friendly
-def run() -> None:
+def run(
+    full: Annotated[bool, typer.Option("--full", help="完整构建：目录未变也重新载入目录并运行其全部测试")] = False,
+) -> None:
     """载入目录并构建仓库，再生成最近一个已结束报告期的上报报表（Dagster 进程内运行，无需服务）。
 
     退出码：0 全部完成；3 仓库已构建，但有上报报表被质量闸门拦下（数据问题，见提示）；1 运行出错；
@@ -72,7 +74,7 @@ def run() -> None:
         "[yellow]运行已停止[/yellow]（收到中断或终止信号）：进行中的步骤已中止，仓库已释放；再次运行 ipwh run 即可。"
     )
     try:
-        outcome = run_all(settings, echo=lambda line: out.print(line, markup=False))
+        outcome = run_all(settings, echo=lambda line: out.print(line, markup=False), full=full)
     except KeyboardInterrupt:
         err.print(stopped, markup=True)
         raise typer.Exit(EXIT_STOPPED) from None

@@ -9,16 +9,18 @@ installation (`<IPWH_HOME>/dbt/target`), never in the repository.
 
 # No `from __future__ import annotations`: Dagster reads the context type from the annotations.
 
+import hashlib
 import json
-import shutil
 import sys
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from packaging.version import Version
 
 from orchestration.dbt_child import launcher, mark_parent
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -26,7 +28,6 @@ from orchestration.warehouse import WarehouseUnavailable, is_lock_error, wait_fo
 
 DBT_OP_NAME = "warehouse_dbt"
 WRITER_POOL = "duckdb_writer"
-_KEEP_RUN_FOLDERS = 5
 GROUP_DESCRIPTIONS = {
     "catalogue": "目录（种子）",
     "staging": "暂存层",
@@ -52,26 +53,75 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
+class WarehouseDbtResource(DbtCliResource):
+    """dagster-dbt's resource without two costs paid on every invocation and used for nothing here:
+    `dbt --version` in a subprocess (the launcher execs the dbt of this very environment, so the
+    installed dbt-core says it), and an in-process dbt adapter, which only serves column metadata
+    and row counts, neither of which this project asks for."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Any) -> Any:
+        return None
+
+
 def dbt_resource(settings: Settings | None = None) -> DbtCliResource:
     """dbt through a launcher that makes it die with the process that started it (orchestration/dbt_child.py)."""
     settings = settings or Settings.from_env()
     executable = launcher(settings.home / "dbt" / "bin", dbt_executable())
-    return DbtCliResource(project_dir=dbt_project(settings), dbt_executable=executable)
+    return WarehouseDbtResource(project_dir=dbt_project(settings), dbt_executable=executable)
+
+
+PARSE_STAMP = "ipwh_parse.json"
+_PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.csv", "*.md")
+
+
+def project_fingerprint(vars_args: list[str]) -> str:
+    """What a parse depends on: every project file's path, size and mtime, the vars, dbt's version."""
+    digest = hashlib.sha256(json.dumps([installed_version("dbt-core"), vars_args]).encode())
+    files = sorted({p for pattern in _PROJECT_FILES for p in DBT_PROJECT_DIR.rglob(pattern)})
+    for path in files:
+        if any(part in ("target", "logs", "dbt_packages") for part in path.relative_to(DBT_PROJECT_DIR).parts):
+            continue
+        info = path.stat()
+        digest.update(f"{path.relative_to(DBT_PROJECT_DIR)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def prepare_manifest(settings: Settings | None = None) -> Path:
-    """Run `dbt parse` so the manifest matches the project; returns the manifest path."""
+    """Run `dbt parse` so the manifest matches the project; returns the manifest path.
+
+    Parsed with the vars the build passes, into the folder the build uses, so the build's own parse
+    is partial (nothing changed: nothing re-read). Skipped when nothing the parse reads has changed
+    since the last one (the stamp beside the manifest)."""
     settings = settings or Settings.from_env()
     project = dbt_project(settings)
     settings.dbt_target.mkdir(parents=True, exist_ok=True)
+    vars_args = dbt_vars(settings)
+    stamp = settings.dbt_target / PARSE_STAMP
+    fingerprint = project_fingerprint(vars_args)
+    if project.manifest_path.exists() and _read_stamp(stamp) == fingerprint:
+        return project.manifest_path
     mark_parent()
-    invocation = dbt_resource(settings).cli(["parse", "--quiet"], target_path=settings.dbt_target, raise_on_error=False)
+    invocation = dbt_resource(settings).cli(
+        ["parse", "--quiet", *vars_args], target_path=settings.dbt_target, raise_on_error=False
+    )
     for _ in invocation.stream_raw_events():  # consumed quietly: parse has nothing to report when it works
         pass
     if not invocation.is_successful() or not project.manifest_path.exists():
         log = settings.dbt_target / "dbt.log"
         raise WarehouseUnavailable(f"dbt 无法解析项目 {DBT_PROJECT_DIR}（详见 {log}）。")
+    stamp.write_text(fingerprint, encoding="utf-8")
     return project.manifest_path
+
+
+def _read_stamp(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def manifest_path(settings: Settings | None = None) -> Path:
@@ -125,21 +175,51 @@ def _dbt_assets(manifest: Path, _version: int):
     return warehouse_dbt
 
 
+def seed_keys(manifest: Path) -> dict[AssetKey, str]:
+    """The seeds' asset keys and table names (the catalogue), from the manifest."""
+    return dict(_seed_keys(manifest, manifest.stat().st_mtime_ns))
+
+
+@cache
+def _seed_keys(manifest: Path, _version: int) -> tuple[tuple[AssetKey, str], ...]:
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    translator = WarehouseTranslator()
+    return tuple((translator.get_asset_key(n), n["name"]) for n in nodes if n["resource_type"] == "seed")
+
+
+def build_target(settings: Settings) -> Path:
+    """Where every build writes its artifacts: one stable folder, so each build's parse is partial
+    (dbt re-reads only changed files) instead of a full parse into a fresh folder per run. Runs are
+    one at a time (one writer), so they never share it at once; Dagster's manifest stays apart."""
+    return settings.dbt_target / "build"
+
+
 def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator[Any]:
     """`dbt build` for the selected models, seeds and tests; a locked warehouse is waited for, then reported."""
+    from orchestration.seed_state import forget_seeds_loaded, record_seeds_loaded, seeds_fingerprint
+    from orchestration.settings import local_now
+    from orchestration.warehouse import writer
+
     wait_for_writer(settings.warehouse)
-    runs = settings.dbt_target / "runs"
-    target = runs / f"{context.run.run_id[:8]}-{context.op_execution_context.retry_number}"
-    _prune(runs)
-    # Seeds are the catalogue: rebuilt whole each time, so a catalogue that gains a column loads
+    target = build_target(settings)
+    loads_seeds = set(seed_keys(dbt_project(settings).manifest_path)) <= set(context.selected_asset_keys)
+    fingerprint = seeds_fingerprint() if loads_seeds else None
+    if fingerprint:
+        with writer(settings.warehouse) as con:
+            forget_seeds_loaded(con)
+    # Seeds are the catalogue: rebuilt whole when selected, so a catalogue that gains a column loads
     # into an existing warehouse. No model is incremental, so nothing else is affected.
     args = ["build", "--full-refresh", *dbt_vars(settings)]
+    log = target / "dbt.log"
+    logged = log.stat().st_size if log.exists() else 0  # dbt appends: this run's lines start here
     mark_parent()
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     yield from invocation.stream()
+    if invocation.is_successful() and fingerprint:
+        with writer(settings.warehouse) as con:
+            record_seeds_loaded(con, fingerprint, local_now().replace(tzinfo=None))
     if not invocation.is_successful():
-        log = target / "dbt.log"
-        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        text = _read_from(log, logged)
         if is_lock_error(text):
             raise Failure(
                 description=f"仓库 {settings.warehouse} 正被其他进程占用，dbt 无法写入；请稍后重试（日志：{log}）。"
@@ -163,10 +243,10 @@ def failed_nodes(target: Path, limit: int = 3) -> str:
     return "；".join(lines) + more if lines else "dbt 未能完成（见日志）"
 
 
-def _prune(runs: Path) -> None:
-    """Keep the artifacts of the last few dbt runs only."""
-    if not runs.is_dir():
-        return
-    folders = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in folders[_KEEP_RUN_FOLDERS:]:
-        shutil.rmtree(old, ignore_errors=True)
+def _read_from(path: Path, offset: int) -> str:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset if path.stat().st_size >= offset else 0)  # rotated: read it whole
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""

@@ -249,9 +249,15 @@ def prepare(settings: Settings) -> None:
 
 
 def execute(
-    job_name: str, settings: Settings, echo: Echo, partition: str | None = None, defs: Any = None
+    job_name: str,
+    settings: Settings,
+    echo: Echo,
+    partition: str | None = None,
+    defs: Any = None,
+    asset_selection: list[Any] | None = None,
 ) -> RunSummary:
-    """Run one job of the Definitions in-process against the installation's Dagster instance."""
+    """Run one job of the Definitions in-process against the installation's Dagster instance
+    (`asset_selection`: only these of the job's assets, with their checks)."""
     from dagster import DagsterEventType, DagsterInstance
 
     if defs is None:
@@ -278,6 +284,7 @@ def execute(
             instance=instance,
             raise_on_error=False,
             partition_key=partition,
+            asset_selection=asset_selection,
             run_config={"loggers": {"ipwh_progress": {}}},
             tags={SITE_AFTER_RUN_TAG: "true"},  # run_all builds the site once, after the checks
         )
@@ -332,13 +339,14 @@ def stop_on_signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_all(settings: Settings, echo: Echo = print, defs: Any = None) -> Outcome:
-    """build_warehouse, then the returns of the latest ended period of each type; a signal stops it all."""
+def run_all(settings: Settings, echo: Echo = print, defs: Any = None, full: bool = False) -> Outcome:
+    """build_warehouse, then the returns of the latest ended period of each type; a signal stops it all.
+    `full`: load the catalogue and run all its tests even when it has not changed."""
     with stop_on_signals():
-        return _run_all(settings, echo, defs)
+        return _run_all(settings, echo, defs, full)
 
 
-def _run_all(settings: Settings, echo: Echo, defs: Any) -> Outcome:
+def _run_all(settings: Settings, echo: Echo, defs: Any, full: bool) -> Outcome:
     from orchestration.names import MAIN_JOB, RETURNS_JOBS
     from orchestration.partitions import latest_ended_partition, period_of_partition
 
@@ -348,8 +356,9 @@ def _run_all(settings: Settings, echo: Echo, defs: Any) -> Outcome:
         from orchestration.definitions import build_definitions
 
         defs = build_definitions(settings)
-    echo(f"作业 {MAIN_JOB}：")
-    build = execute(MAIN_JOB, settings, echo, defs=defs)
+    selection = None if full else build_selection(settings, defs)
+    echo(f"作业 {MAIN_JOB}：" + ("" if selection is None else "（目录未变，不重新载入目录及其测试）"))
+    build = execute(MAIN_JOB, settings, echo, defs=defs, asset_selection=selection)
     outcome = Outcome(build=build)
     if build.interrupted or (not build.success and not build.refused):
         return outcome
@@ -368,6 +377,28 @@ def _run_all(settings: Settings, echo: Echo, defs: Any) -> Outcome:
             return outcome  # stopped: nothing after the interrupted step runs
     refresh_snapshot_and_site(settings, echo)
     return outcome
+
+
+def build_selection(settings: Settings, defs: Any) -> list[Any] | None:
+    """The build's assets without the seeds when the warehouse already holds this very catalogue
+    (orchestration/seed_state.py); None, the whole job, otherwise."""
+    from orchestration.dbt import dbt_project, seed_keys
+    from orchestration.names import MAIN_JOB
+    from orchestration.seed_state import seeds_current, seeds_fingerprint
+    from orchestration.warehouse import read_only
+
+    if not settings.warehouse.exists():
+        return None
+    seeds = seed_keys(dbt_project(settings).manifest_path)
+    try:
+        with read_only(settings.warehouse) as con:
+            current = seeds_current(con, seeds_fingerprint(), seeds.values())
+    except Exception:  # unreadable now: the full build will say why
+        return None
+    if not current:
+        return None
+    keys = defs.resolve_job_def(MAIN_JOB).asset_layer.selected_asset_keys
+    return sorted((k for k in keys if k not in seeds), key=lambda k: k.to_user_string())
 
 
 def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:

@@ -30,7 +30,7 @@ from orchestration.faults import fault_point
 from reports import registry, sdmx
 from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
 from reports.spec import ReturnDefinition, load_conventions, load_definitions
-from reports.trace import TraceRow, trace_key
+from reports.trace import Tracer, TraceRow
 from reports.writer import Change, RenderInput, render
 from sources.forms.xlsx_template import SAMPLE_MARK, write_bytes_atomic
 from sources.periods import Period
@@ -185,10 +185,11 @@ def _build_one(
     title = fill(d.title, context)
     traces: list[TraceRow] = []
     row_inputs: list[set[str]] = []
+    tracer = Tracer(con, [key for row in result.rows for key in row.get("_trace", [])])
     for row in result.rows:
         ids: set[str] = set()
         for key in row.get("_trace", []):
-            found = trace_key(con, key, f"{_row_label(d, row)} · {key.label}")
+            found = tracer.trace(key, f"{_row_label(d, row)} · {key.label}")
             traces.extend(found)
             ids.update(t.submission_id for t in found if t.value_source != "专利明细")
         row_inputs.append(ids)
