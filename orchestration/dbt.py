@@ -196,17 +196,25 @@ def build_target(settings: Settings) -> Path:
 
 def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator[Any]:
     """`dbt build` for the selected models, seeds and tests; a locked warehouse is waited for, then reported."""
-    from orchestration.seed_state import forget_seeds_loaded, record_seeds_loaded, seeds_fingerprint
+    from orchestration.build_inputs import forget_models_built, model_inputs, record_models_built
+    from orchestration.seed_state import forget_seeds_loaded, loaded_seeds, record_seeds_loaded, seeds_fingerprint
     from orchestration.settings import local_now
     from orchestration.warehouse import writer
 
     wait_for_writer(settings.warehouse)
     target = build_target(settings)
-    loads_seeds = set(seed_keys(dbt_project(settings).manifest_path)) <= set(context.selected_asset_keys)
-    fingerprint = seeds_fingerprint() if loads_seeds else None
-    if fingerprint:
-        with writer(settings.warehouse) as con:
+    seeds = set(seed_keys(dbt_project(settings).manifest_path))
+    selected = set(context.selected_asset_keys)
+    fingerprint = seeds_fingerprint() if seeds <= selected else None
+    builds_every_model = set(context.assets_def.keys) - seeds <= selected
+    with writer(settings.warehouse) as con:
+        forget_models_built(con)  # until this build has succeeded
+        if fingerprint:
             forget_seeds_loaded(con)
+        # What the models are built from: the raw tables as they are now, the seeds as they will be.
+        seeds_now = fingerprint or loaded_seeds(con)
+        project = project_fingerprint(dbt_vars(settings))
+        inputs = model_inputs(con, seeds_now, project) if builds_every_model and seeds_now else None
     # Seeds are the catalogue: rebuilt whole when selected, so a catalogue that gains a column loads
     # into an existing warehouse. No model is incremental, so nothing else is affected.
     args = ["build", "--full-refresh", *dbt_vars(settings)]
@@ -215,9 +223,12 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     mark_parent()
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     yield from invocation.stream()
-    if invocation.is_successful() and fingerprint:
+    if invocation.is_successful() and (fingerprint or inputs):
         with writer(settings.warehouse) as con:
-            record_seeds_loaded(con, fingerprint, local_now().replace(tzinfo=None))
+            if fingerprint:
+                record_seeds_loaded(con, fingerprint, local_now().replace(tzinfo=None))
+            if inputs:
+                record_models_built(con, inputs, local_now().replace(tzinfo=None))
     if not invocation.is_successful():
         text = _read_from(log, logged)
         if is_lock_error(text):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -61,6 +62,11 @@ def rule_spec(rule: Rule) -> AssetCheckSpec:
         blocking=rule.blocking,
         metadata={"severity": rule.severity, "threshold": rule.threshold, "rules_file": "expectations/rules.csv"},
     )
+
+
+def rule_check_keys() -> list[AssetCheckKey]:
+    """The keys of the rules' asset checks (what `ipwh run` selects when it reruns only the checks)."""
+    return [AssetCheckKey(AssetKey(r.asset_path), r.code) for r in load_rules()]
 
 
 def quality_checks() -> list[Any]:

@@ -254,10 +254,10 @@ def execute(
     echo: Echo,
     partition: str | None = None,
     defs: Any = None,
-    asset_selection: list[Any] | None = None,
+    selection: Selection | None = None,
 ) -> RunSummary:
     """Run one job of the Definitions in-process against the installation's Dagster instance
-    (`asset_selection`: only these of the job's assets, with their checks)."""
+    (`selection`: only some of the job's assets and checks)."""
     from dagster import DagsterEventType, DagsterInstance
 
     if defs is None:
@@ -273,7 +273,10 @@ def execute(
         with contextlib.redirect_stdout(terminal):
             echo(line)
 
-    job = defs.resolve_job_def(job_name).with_logger_defs({"ipwh_progress": _progress_logger_def(show)})
+    job = defs.resolve_job_def(job_name)
+    if selection is not None:
+        job = job.get_subset(asset_selection=set(selection.assets), asset_check_selection=selection.checks)
+    job = job.with_logger_defs({"ipwh_progress": _progress_logger_def(show)})
     # dagster-dbt echoes every dbt log line to stdout: keep it in a file, not on the terminal.
     with (
         log_path.open("w", encoding="utf-8") as dbt_log,
@@ -284,7 +287,6 @@ def execute(
             instance=instance,
             raise_on_error=False,
             partition_key=partition,
-            asset_selection=asset_selection,
             run_config={"loggers": {"ipwh_progress": {}}},
             tags={SITE_AFTER_RUN_TAG: "true"},  # run_all builds the site once, after the checks
         )
@@ -357,8 +359,8 @@ def _run_all(settings: Settings, echo: Echo, defs: Any, full: bool) -> Outcome:
 
         defs = build_definitions(settings)
     selection = None if full else build_selection(settings, defs)
-    echo(f"作业 {MAIN_JOB}：" + ("" if selection is None else "（目录未变，不重新载入目录及其测试）"))
-    build = execute(MAIN_JOB, settings, echo, defs=defs, asset_selection=selection)
+    echo(f"作业 {MAIN_JOB}：" + ("" if selection is None else f"（{selection.note}）"))
+    build = execute(MAIN_JOB, settings, echo, defs=defs, selection=selection)
     outcome = Outcome(build=build)
     if build.interrupted or (not build.success and not build.refused):
         return outcome
@@ -379,26 +381,48 @@ def _run_all(settings: Settings, echo: Echo, defs: Any, full: bool) -> Outcome:
     return outcome
 
 
-def build_selection(settings: Settings, defs: Any) -> list[Any] | None:
-    """The build's assets without the seeds when the warehouse already holds this very catalogue
-    (orchestration/seed_state.py); None, the whole job, otherwise."""
-    from orchestration.dbt import dbt_project, seed_keys
+@dataclass(frozen=True)
+class Selection:
+    """Part of a job: these assets, and these checks (None: every check of the selected assets)."""
+
+    assets: tuple[Any, ...]
+    checks: frozenset[Any] | None
+    note: str
+
+
+def build_selection(settings: Settings, defs: Any) -> Selection | None:
+    """What of `build_warehouse` this run needs, or None for all of it.
+
+    - nothing to receive and the models' inputs unchanged since they were last built
+      (orchestration/build_inputs.py): intake and the quality checks only, no dbt;
+    - the warehouse holds this very catalogue (orchestration/seed_state.py): everything but the seeds
+      and their tests."""
+    from orchestration.build_inputs import model_inputs, models_current
+    from orchestration.dbt import dbt_project, dbt_vars, project_fingerprint, seed_keys
+    from orchestration.intake_assets import INTAKE_KEYS
     from orchestration.names import MAIN_JOB
+    from orchestration.quality_checks import rule_check_keys
     from orchestration.seed_state import seeds_current, seeds_fingerprint
     from orchestration.warehouse import read_only
+    from sources.intake.pipeline import inbox_files
 
     if not settings.warehouse.exists():
         return None
     seeds = seed_keys(dbt_project(settings).manifest_path)
+    fingerprint = seeds_fingerprint()
     try:
         with read_only(settings.warehouse) as con:
-            current = seeds_current(con, seeds_fingerprint(), seeds.values())
+            if not seeds_current(con, fingerprint, seeds.values()):
+                return None
+            unchanged = models_current(con, model_inputs(con, fingerprint, project_fingerprint(dbt_vars(settings))))
     except Exception:  # unreadable now: the full build will say why
         return None
-    if not current:
-        return None
+    if unchanged and not any(True for _ in inbox_files(settings)):
+        note = "数据、目录与模型均未变：沿用已建的模型，只重跑质量检查"
+        return Selection(tuple(INTAKE_KEYS), frozenset(rule_check_keys()), note)
     keys = defs.resolve_job_def(MAIN_JOB).asset_layer.selected_asset_keys
-    return sorted((k for k in keys if k not in seeds), key=lambda k: k.to_user_string())
+    rest = tuple(sorted((k for k in keys if k not in seeds), key=lambda k: k.to_user_string()))
+    return Selection(rest, None, "目录未变，不重新载入目录及其测试")
 
 
 def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:

@@ -55,6 +55,15 @@ def seeds_current(con: duckdb.DuckDBPyConnection, fingerprint: str, seed_tables:
     return found is not None and found[0] == fingerprint and set(seed_tables) <= tables
 
 
+def loaded_seeds(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the seed files the warehouse's catalogue was last loaded from, if recorded."""
+    try:
+        found = con.execute(f"select fingerprint from {TABLE}").fetchone()
+    except duckdb.Error:
+        return None
+    return found[0] if found else None
+
+
 def record_seeds_loaded(con: duckdb.DuckDBPyConnection, fingerprint: str, at: datetime) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
     sql = f"create or replace table {TABLE} as select ?::varchar as fingerprint, ?::timestamp as loaded_at"

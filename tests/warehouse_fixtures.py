@@ -193,6 +193,7 @@ def run_dbt(
     as_of: str,
     command: str = "build",
     select: str | None = None,
+    exclude: str | None = None,
     extra_vars: dict[str, Any] | None = None,
     project_dir: Path = DBT_PROJECT_DIR,
 ) -> subprocess.CompletedProcess[str]:
@@ -214,6 +215,8 @@ def run_dbt(
     ]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     env = {**os.environ, "IPWH_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(args, cwd=project_dir, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:

@@ -89,7 +89,7 @@ form, region, period = {CORRECTION["form"]!r}, {CORRECTION["region"]!r}, Period.
 with duckdb.connect(str(settings.warehouse), read_only=True) as con:
     department, submission = con.execute(
         "select department_code, submission_id from raw.submissions where form_code = ? and region_code = ? "
-        "and period_code = ? and status = 'accepted' order by version desc limit 1",
+        "and period = ? and outcome = 'accepted' order by version desc limit 1",
         [form, region, period.code]).fetchone()
     values = dict(con.execute(
         "select element_code, value from raw.submission_values where submission_id = ?", [submission]).fetchall())
@@ -167,12 +167,16 @@ def floor_seconds(models: list[dict[str, object]], warehouse: Path) -> float:
     return seconds
 
 
+def progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, required=True, help="the sample's IPWH_HOME (built when empty)")
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose code runs (default: this one)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip", action="append", default=[], choices=["idle", "refresh", "floor"])
+    parser.add_argument("--skip", action="append", default=[], choices=["settle", "idle", "refresh", "floor"])
     args = parser.parse_args()
     home, repo = args.home.resolve(), args.repo.resolve()
     report: dict[str, object] = {"repo": str(repo), "at": datetime.now().isoformat(timespec="seconds")}
@@ -180,9 +184,13 @@ def main() -> None:
         started = time.perf_counter()
         build_sample(home, repo)
         report["sample_build_s"] = round(time.perf_counter() - started, 1)
-    ipwh(home, repo, "run")  # settle: whatever the previous code left, this code's steady state
+    if "settle" not in args.skip:
+        ipwh(home, repo, "run")  # whatever the previous code left: this code's steady state
     if "idle" not in args.skip:
-        idle = [ipwh(home, repo, "run") for _ in range(args.repeat)]
+        idle = []
+        for _ in range(args.repeat):
+            idle.append(ipwh(home, repo, "run"))
+            progress(f"idle run {idle[-1]:.1f} s")
         report["idle_run_s"] = [round(s, 1) for s in idle]
         report["idle_run_median_s"] = round(statistics.median(idle), 1)
     if "refresh" not in args.skip:
@@ -194,6 +202,7 @@ def main() -> None:
             started = time.perf_counter()
             ipwh(home, repo, "run")
             latencies.append(time.perf_counter() - started)
+            progress(f"refresh {latencies[-1]:.1f} s")
             after = latest_manifest(home, CORRECTION["period"])
             if after == before:
                 raise SystemExit(f"the {CORRECTION['period']} returns were not rewritten after the correction")
@@ -204,7 +213,10 @@ def main() -> None:
             warehouse = Path(tmp) / "warehouse.duckdb"
             shutil.copyfile(home / "warehouse.duckdb", warehouse)
             models = compiled_models(home, repo, Path(tmp) / "target")
-            floors = [floor_seconds(models, warehouse) for _ in range(args.repeat)]
+            floors = []
+            for _ in range(args.repeat):
+                floors.append(floor_seconds(models, warehouse))
+                progress(f"floor {floors[-1]:.2f} s")
         report["floor_s"] = [round(s, 2) for s in floors]
         report["floor_median_s"] = round(statistics.median(floors), 2)
         report["models"] = len(models)
