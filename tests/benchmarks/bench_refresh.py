@@ -3,8 +3,9 @@
 A script, not a pytest test. On the sample scenario (`make run`'s two acts, built once into `--home`):
 
 - **idle run**: `ipwh run` with nothing changed since the last run (median of `--repeat`);
-- **refresh**: one corrected 2026-10 form lands in the inbox, then `ipwh run` takes it in: from the
-  file landing to the marts, the checks and the affected period's returns written (median);
+- **refresh**: a corrected 2026-10 form of 鼓楼区 (and the city's total with it) lands in the inbox,
+  then `ipwh run` takes it in: from the files landing to the marts, the checks and the returns
+  written (median);
 - **floor**: every dbt model's compiled SQL run in DAG order in one DuckDB connection, on a copy of
   the warehouse (seeds and raw tables already loaded), computed here from dbt's compiled manifest.
 
@@ -32,9 +33,10 @@ import duckdb
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DAY = "2026-11-21"
-# The corrected form: 鼓楼区's monthly creation form for the latest ended month. Design applications
-# and all applications move together, so the form's own sum rules still hold.
-CORRECTION = {"form": "ip_creation_monthly", "region": "350102", "period": "2026-10"}
+# The corrected forms: 鼓楼区's monthly creation form for the latest ended month and the city's with
+# it (so the counties still sum to the city). Design applications and all applications move together
+# by the same amount from the first version, so the forms' own sum rules hold and no outlier appears.
+CORRECTION = {"form": "ip_creation_monthly", "regions": ("350102", "350100"), "period": "2026-10"}
 BUMPED = ("patent_applications_design", "patent_applications")
 
 
@@ -69,13 +71,12 @@ def build_sample(home: Path, repo: Path) -> None:
     ipwh(home, repo, "run")
 
 
-def drop_correction(home: Path, repo: Path, bump: int) -> Path:
-    """Write the corrected form into the inbox (through the real template), received on the sample day."""
+def drop_correction(home: Path, repo: Path) -> None:
+    """Write the corrected forms into the inbox (through the real template), received on time."""
     code = f"""
-import os, sys
-from datetime import datetime, time
+import os
+from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 import duckdb
 from orchestration.settings import TIMEZONE, Settings
 from sources.catalogue import load
@@ -85,29 +86,32 @@ from sources.periods import Period
 
 settings = Settings.from_env()
 catalogue = load()
-form, region, period = {CORRECTION["form"]!r}, {CORRECTION["region"]!r}, Period.parse({CORRECTION["period"]!r})
+form, period = {CORRECTION["form"]!r}, Period.parse({CORRECTION["period"]!r})
+sql = ("select department_code, submission_id, version from raw.submissions where form_code = ? "
+       "and region_code = ? and period = ? and outcome = 'accepted' order by version")
 with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-    department, submission = con.execute(
-        "select department_code, submission_id from raw.submissions where form_code = ? and region_code = ? "
-        "and period = ? and outcome = 'accepted' order by version desc limit 1",
-        [form, region, period.code]).fetchone()
-    values = dict(con.execute(
-        "select element_code, value from raw.submission_values where submission_id = ?", [submission]).fetchall())
-for element in {BUMPED!r}:
-    values[element] = Decimal(values[element]) + {bump}
-found = assignment(catalogue, form, region, department)
-path = settings.inbox / department / f"{{found.form.table_no}}_{{period.code}}_更正{bump}.xlsx"
-write_xlsx_form(found, period, path, values=values, sample=True)
-stamp = datetime(2026, 11, 8, 9, 0, {bump} % 60, tzinfo=TIMEZONE).timestamp()
-os.utime(path, (stamp, stamp))
-print(path)
+    forms = []
+    for region in {CORRECTION["regions"]!r}:
+        found = con.execute(sql, [form, region, period.code]).fetchall()
+        department, first, _ = found[0]
+        values = dict(con.execute(
+            "select element_code, value from raw.submission_values where submission_id = ?", [first]).fetchall())
+        forms.append((region, department, values, found[-1][2]))
+bump = forms[0][3]  # versions so far: each correction differs from the one before
+for region, department, values, _ in forms:
+    for element in {BUMPED!r}:
+        values[element] = Decimal(values[element]) + bump
+    found = assignment(catalogue, form, region, department)
+    path = settings.inbox / department / f"{{found.form.table_no}}_{{period.code}}_更正{{bump}}.xlsx"
+    write_xlsx_form(found, period, path, values=values, sample=True)
+    stamp = datetime(2026, 11, 8, 9, bump // 60 % 60, bump % 60, tzinfo=TIMEZONE).timestamp()
+    os.utime(path, (stamp, stamp))
 """
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=repo, env=_env(home, repo), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
-    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def latest_manifest(home: Path, period: str) -> tuple[Path | None, float]:
@@ -195,10 +199,9 @@ def main() -> None:
         report["idle_run_median_s"] = round(statistics.median(idle), 1)
     if "refresh" not in args.skip:
         latencies = []
-        base = int(time.time()) % 1000 * 10
-        for n in range(args.repeat):
+        for _ in range(args.repeat):
             before = latest_manifest(home, CORRECTION["period"])
-            drop_correction(home, repo, base + n + 1)
+            drop_correction(home, repo)
             started = time.perf_counter()
             ipwh(home, repo, "run")
             latencies.append(time.perf_counter() - started)
