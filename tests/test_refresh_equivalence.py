@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,9 +162,10 @@ def rebuild_from_scratch(source: Path, folder: Path) -> Path:
     return path
 
 
-# Each example costs two dbt runs: few examples, no shrinking (a failure prints its sequence as drawn).
+# Each example costs two dbt runs: one example per suite run (IPWH_EQUIVALENCE_EXAMPLES=N for more), no
+# shrinking (a failure prints its sequence as drawn); hypothesis's database replays a failing one first.
 @settings(
-    max_examples=2,
+    max_examples=int(os.environ.get("IPWH_EQUIVALENCE_EXAMPLES", "1")),
     deadline=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
