@@ -160,11 +160,15 @@ def floor_seconds(models: list[dict[str, object]], warehouse: Path) -> float:
         kind = node["config"]["materialized"]  # type: ignore[index]
         if kind == "ephemeral":
             continue  # inlined into its readers' compiled SQL
-        relation = node["relation_name"]
-        con.execute(f'create schema if not exists "{node["schema"]}"')
+        relation, schema, name = node["relation_name"], node["schema"], node["alias"]
+        con.execute(f'create schema if not exists "{schema}"')
+        found = con.execute(
+            "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()
+        if found:
+            con.execute(f"drop {'view' if found[0] == 'VIEW' else 'table'} {relation}")
         what = "view" if kind == "view" else "table"
-        con.execute(f"drop view if exists {relation}")
-        con.execute(f"drop table if exists {relation}")
         con.execute(f"create {what} {relation} as {node['compiled_code']}")
     seconds = time.perf_counter() - started
     con.close()
