@@ -28,6 +28,7 @@ targets as (
         case when {{ regex_full_match('t.baseline_period', '[0-9]{4}') }} then cast(t.baseline_period as integer) end
             as baseline_year,
         t.compare_indicator_code,
+        t.either_of_target,
         t.reported_actual,
         t.reported_actual_period,
         pt.judgement,
@@ -351,6 +352,9 @@ trend as (
         evaluation_date,
         count(*) filter (where value is not null and previous_value is not null) as changes_counted,
         count(*) filter (where value > previous_value) as changes_up,
+        string_agg(period_year || '年', '、' order by period_year) filter (
+            where value is not null and previous_value is not null and value <= previous_value
+        ) as years_not_up,
         count(*) filter (
             where value is not null and previous_value <> 0 and other_value is not null and other_previous_value <> 0
         ) as growth_years_counted,
@@ -451,12 +455,17 @@ assembled as (
         end as window_share,
         tr.changes_counted,
         tr.changes_up,
+        tr.years_not_up,
         tr.growth_years_counted,
         tr.growth_years_met,
         tr.latest_growth_pct,
         tr.latest_other_growth_pct,
         ly.latest_year,
         ly.latest_year_value,
+        rk.rank_year,
+        rk.worst_rank,
+        rk.ranks_text,
+        rk.rank_missing_reason,
         coalesce(l.is_sample, false) or coalesce(y.is_sample, false) or coalesce(s.is_sample, false)
         or (b.baseline_source = 'records' and coalesce(rb.is_sample, false)) as is_sample
     from evaluations as e
@@ -469,6 +478,8 @@ assembled as (
     left join latest_years as ly on e.target_code = ly.target_code and e.evaluation_date = ly.evaluation_date
     left join required_periods as rp on e.target_code = rp.target_code
     left join record_baselines as rb on e.target_code = rb.target_code
+    left join {{ ref('int_target_rankings') }} as rk
+        on e.target_code = rk.target_code and e.evaluation_date = rk.evaluation_date
 )
 
 select * from assembled
