@@ -64,6 +64,7 @@ class SourceResult:
     sample: bool = False
     series: list[ChartSeries] = field(default_factory=list)
     as_of: str | None = None  # the latest data day the rows stand on (for the document's created time)
+    notes: list[str] = field(default_factory=list)  # 说明 the rows call for (after the definition's own)
 
 
 Source = Callable[[duckdb.DuckDBPyConnection, Period, dict[str, Any]], SourceResult]
@@ -139,10 +140,12 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
             )
             select
                 t.target_code, t.target_no, t.indicator_code,
-                t.indicator_name || case when t.indicator_name_status = 'inferred' then '（推断）' else '' end
+                t.indicator_name
+                || case when 'inferred' in (t.indicator_name_status, t.target_name_status) then '（推断）' else '' end
                     as indicator_name,
-                t.target_text, t.target_kind, t.target_kind_name, t.comparator, t.target_value_status,
-                case when t.target_value_status = 'stated' then t.target_value end as target_value,
+                t.target_text, t.target_kind, t.target_kind_name, t.partial_year_rule, t.comparator,
+                t.target_value_status,
+                case when t.target_value_status in ('stated', 'inferred') then t.target_value end as target_value,
                 t.target_date, year(t.target_date) as target_year,
                 t.target_unit_name as unit_name, tu.decimals as _decimals, tu.to_base_factor as target_factor,
                 tu.dimension as target_dimension,
@@ -205,7 +208,24 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
         "period_code": period.code,
     }
     series = _plan_series(con, plan, rows, period) if rows else []
-    return SourceResult(rows, context, plan["issuer"], sample, series, latest)
+    return SourceResult(rows, context, plan["issuer"], sample, series, latest, _target_notes(rows))
+
+
+def _target_notes(rows: list[Row]) -> list[str]:
+    """说明 for the plan's targets: each kind's rule for a partial first or last year, targets whose
+    value is our reading of the seed's words, and why a target cannot be judged yet."""
+    notes: list[str] = []
+    kinds: dict[str, str] = {}
+    for row in rows:
+        if row["target_kind_name"] and row["partial_year_rule"]:
+            kinds.setdefault(row["target_kind_name"], row["partial_year_rule"])
+    notes += [f"“{kind}”类目标遇规划期首末不完整年度：{rule}。" for kind, rule in kinds.items()]
+    for row in rows:
+        if row["target_value_status"] == "inferred":
+            notes.append(f"第{row['target_no']}项（{row['indicator_name']}）目标值为推断：方案原文未给出数值。")
+        if row["status"] == "数据不足" and row["status_note"] and row["target_value_status"] != "unknown":
+            notes.append(f"第{row['target_no']}项（{row['indicator_name']}）数据不足：{row['status_note']}。")
+    return notes
 
 
 def _target_display(row: Row) -> str | None:

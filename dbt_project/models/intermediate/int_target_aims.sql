@@ -12,6 +12,7 @@ evaluations as (
         e.status_note,
         e.final_verdict,
         t.either_of_target,
+        t.target_no,
         case e.status
             when '已完成' then 1
             when '进度正常' then 2
@@ -32,7 +33,7 @@ select
     case
         when o.status_rank < e.status_rank
             then
-                '按' || o.target_code || '判定（二者满足其一即可）'
+                '按第' || o.target_no || '项目标判定（二者满足其一即可）'
                 || coalesce('：' || o.status_note, '')
         else e.status_note
     end as status_note,
