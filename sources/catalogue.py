@@ -29,6 +29,7 @@ TABLES = (
     "indicator_terms",
     "plan_targets",
     "target_peer_sets",
+    "document_conflicts",
     "plan_tasks",
     "task_units",
     "leading_group_members",
@@ -294,12 +295,15 @@ class Catalogue:
         return out
 
     def _kind_problems(self) -> list[str]:
-        """Ranking targets need a peer set; "A 或 B" pairs name each other."""
+        """Ranking targets need a peer set; "A 或 B" pairs name each other; conflicts name known elements."""
         out: list[str] = []
         rows = {r["target_code"]: r for r in self.rows("plan_targets")}
         peers = self.rows("target_peer_sets")
         out += _dangling(peers, "target_code", set(rows), "target_peer_sets")
         out += _dangling(peers, "scope_region_code", self.codes("regions", "region_code"), "target_peer_sets")
+        conflicts = self.rows("document_conflicts")
+        out += _dangling(conflicts, "element_code", set(self.elements), "document_conflicts")
+        out += _dangling(conflicts, "unit_code", set(self.units), "document_conflicts")
         ranked = {r["target_code"] for r in peers}
         for code, r in rows.items():
             if r["target_kind"] == "rank_max" and code not in ranked:

@@ -1,8 +1,9 @@
 -- The rank of a rank_max target's region in each of its peer sets (target_peer_sets: every region of
 -- peer_level under scope_region_code), per evaluation date, on the latest whole year ending by then
 -- in which the region itself has a value; and, per target, the worst rank over its peer sets.
--- A rank needs every peer's figure for that year: a peer set whose other regions the catalogue does
--- not hold, or whose peers have no figure, gives no rank, and the reason names what is missing.
+-- A rank needs every peer's figure for that year: a peer set the catalogue holds only in part
+-- (target_peer_sets.catalogue_coverage), or whose peers have no figure, gives no rank, and the reason
+-- names what is missing.
 with
 
 targets as (
@@ -52,6 +53,7 @@ peers as (
         s.target_code,
         s.peer_set_code,
         s.peer_set_name,
+        s.catalogue_coverage,
         a.region_code as peer_region_code,
         r.region_name as peer_region_name
     from {{ ref('target_peer_sets') }} as s
@@ -65,6 +67,7 @@ peer_values as (
         e.evaluation_date,
         p.peer_set_code,
         p.peer_set_name,
+        p.catalogue_coverage,
         p.peer_region_code,
         p.peer_region_name,
         o.period_year,
@@ -88,6 +91,7 @@ per_set as (
         evaluation_date,
         peer_set_code,
         min(peer_set_name) as peer_set_name,
+        min(catalogue_coverage) as catalogue_coverage,
         max(period_year) as period_year,
         count(*) as peers_listed,
         count(value) as peers_with_value,
@@ -103,13 +107,17 @@ ranked as (
     select
         s.*,
         case
-            when s.own_value is not null and s.peers_listed > 1 and s.peers_with_value = s.peers_listed
+            when
+                s.own_value is not null and s.catalogue_coverage = 'complete' and s.peers_listed > 1
+                and s.peers_with_value = s.peers_listed
                 then s.own_rank
         end as rank_in_set,
         case
             when s.own_value is null then s.peer_set_name || '：本地区尚无年度数据'
             when s.peers_listed <= 1
                 then s.peer_set_name || '：目录未收录本地区以外的同级地区，其数据不在仓库中'
+            when s.catalogue_coverage <> 'complete'
+                then s.peer_set_name || '：目录只收录其中' || s.peers_listed || '个地区，其余地区的数据不在仓库中'
             when s.peers_with_value < s.peers_listed
                 then s.peer_set_name || '：' || s.peers_without_value || ' ' || s.period_year || '年无数据'
         end as missing_reason

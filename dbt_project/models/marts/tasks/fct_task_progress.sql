@@ -6,7 +6,8 @@ with units as (
         tu.task_code,
         tu.unit_role,
         tu.department_code,
-        d.department_name
+        -- 003 names only 责任单位: its first unit as lead is our reading, and the name says so.
+        d.department_name || case when tu.role_status = 'inferred' then '（推断）' else '' end as department_name
     from {{ ref('task_units') }} as tu
     inner join {{ ref('departments') }} as d on tu.department_code = d.department_code
 ),
