@@ -35,6 +35,8 @@ def _source(ctx: CheckContext, citation: str) -> str:
 
 
 def _warehouse_figure(ctx: CheckContext, row: dict[str, str]) -> str:
+    if not row["data_period"]:  # e.g. a five-year total the warehouse keeps year by year
+        return f"仓库不单列此数（“{ctx.element_name(row['element_code'])}”按年度存放）"
     values = ctx.frame("fct_element_values")
     hit = values[
         (values["element_code"] == row["element_code"])

@@ -426,9 +426,8 @@ SERIES: dict[str, Series] = {
         fz={2019: 95_400_000, 2026: 139_000_000}, weights="gdp", noise=0.01,
         licheng={2019: 4_830_000, 2020: 4_760_000, 2021: 5_310_000, 2026: 6_480_000},
     ),
-    "patent_product_output_value": Series(
-        fz={2019: 17_600_000, 2026: 33_100_000}, weights="industry", noise=0.02,
-        licheng={2019: 905_000, 2020: 936_000, 2021: 1_080_000, 2026: 1_520_000},
+    "patent_product_output_value": Series(  # ≈ 820–900万元 of output per patent held, so it moves with them
+        fz={}, ratio_of=("firm_patents_held",), factor={2019: 820.0, 2026: 900.0}, jitter=0.02,
     ),
     # Key firms and those with a full-time IP specialist (002 三(一)3): coverage approaches but misses 100%.
     "key_firms": Series(fz={2019: 2_640, 2026: 3_920}, licheng={2019: 152, 2021: 171, 2026: 190}),
