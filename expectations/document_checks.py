@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-
 from expectations.context import CheckContext
 from expectations.outcomes import fmt, outcome
 from expectations.results import CheckOutcome, Failure
@@ -44,7 +43,8 @@ def _warehouse_figure(ctx: CheckContext, row: dict[str, str]) -> str:
         & (values["period_code"] == row["data_period"])
         & values["value"].notna()
     ]
-    where = f"仓库中{ctx.region_name(row['region_code'])}{row['data_period']}年“{ctx.element_name(row['element_code'])}”"
+    region, element = ctx.region_name(row["region_code"]), ctx.element_name(row["element_code"])
+    where = f"仓库中{region}{row['data_period']}年“{element}”"
     if hit.empty:
         return f"{where}无数据"
     units = ctx.catalogue.units
@@ -83,6 +83,3 @@ def check_document_conflict(ctx: CheckContext, rule: Rule) -> CheckOutcome:
             )
         )
     return outcome(rule, 1, failures)
-
-
-

@@ -196,7 +196,8 @@ def catalogue_plans(
         for column in ("序号", "指标", "目标类型", "目标", "基期", "目标日期", "出处"):
             table.add_column(column, overflow="fold")
         for row in mine:
-            _, no, name, name_status, kind_name, comparator, value, unit, date, base, base_period, cite, status = row[:13]
+            _, no, name, name_status, kind_name, comparator, value, unit, date, base, base_period, cite = row[:12]
+            status, base_status = row[12], row[13]
             label = f"{name}（推断）" if name_status == "inferred" else name
             if status == "unknown":
                 goal = "目标值未知"
@@ -208,7 +209,7 @@ def catalogue_plans(
                 f"{_fmt(base)}（{base_period}）"
                 if base is not None
                 else (f"基期 {base_period}" if base_period else "—")
-            ) + ("（推断）" if row[13] == "inferred" else "")
+            ) + ("（推断）" if base_status == "inferred" else "")
             table.add_row(str(no), label, kind_name or "—", goal, baseline, str(date), cite)
         if not mine:
             table.add_row("—", "（本规划无量化目标）", "—", "—", "—", "—", "—")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -159,6 +160,7 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
                 iu.unit_name as indicator_unit, iv.is_sample as value_is_sample, iv.period_end as value_period_end,
                 h.evaluation_date, h.current_value, h.current_value_source, h.completion_pct, h.time_elapsed_pct,
                 h.status, h.status_note, h.final_verdict, h.data_end, h.is_sample as progress_is_sample,
+                t.period_start, t.period_end, p.window_is_exact, p.judgement as _judgement,
                 coalesce(h.final_verdict is not null and h.final_verdict = t.reported_verdict, false) as verdict_agrees
             from marts.dim_plan_targets t
             join catalogue.units tu on tu.unit_code = t.target_unit_code
@@ -211,6 +213,9 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
     return SourceResult(rows, context, plan["issuer"], sample, series, latest, _target_notes(rows))
 
 
+WINDOW_KINDS = {"cumulative_min", "share_min", "absence"}  # kinds judged on a sum over the window
+
+
 def _target_notes(rows: list[Row]) -> list[str]:
     """说明 for the plan's targets: each kind's rule for a partial first or last year, targets whose
     value is our reading of the seed's words, and why a target cannot be judged yet."""
@@ -221,6 +226,19 @@ def _target_notes(rows: list[Row]) -> list[str]:
             kinds.setdefault(row["target_kind_name"], row["partial_year_rule"])
     notes += [f"“{kind}”类目标遇规划期首末不完整年度：{rule}。" for kind, rule in kinds.items()]
     for row in rows:
+        start, end = row["period_start"], row["period_end"]
+        cut = start.day != 1 or (end + timedelta(days=1)).day != 1
+        summed = row["target_kind"] in WINDOW_KINDS and row["_judgement"] != "each_year"
+        if summed and cut and row["window_is_exact"] is False:
+            notes.append(
+                f"第{row['target_no']}项（{row['indicator_name']}）按月度数据计算：规划期{start:%Y年%-m月%-d日}至"
+                f"{end:%Y年%-m月%-d日}不在月初或月末起止，首末月按整月计入。"
+            )
+        elif summed and row["window_is_exact"]:
+            notes.append(
+                f"第{row['target_no']}项（{row['indicator_name']}）由专利明细数据按规划期起止日"
+                f"（{start:%Y年%-m月%-d日}至{end:%Y年%-m月%-d日}）截取计算。"
+            )
         if row["target_value_status"] == "inferred":
             notes.append(f"第{row['target_no']}项（{row['indicator_name']}）目标值为推断：方案原文未给出数值。")
         if row["status"] == "数据不足" and row["status_note"] and row["target_value_status"] != "unknown":

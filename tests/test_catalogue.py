@@ -214,9 +214,12 @@ def test_ranking_targets_name_their_peer_sets_and_say_the_rank_is_our_reading(ca
 
 def test_new_elements_have_a_form_and_an_owner_flagged_where_the_seed_names_none(catalogue: Catalogue) -> None:
     on_forms = {r["element_code"] for r in catalogue.rows("form_elements")}
-    terms = {r["element_code"] for r in catalogue.rows("indicator_terms") if r["indicator_code"] in {
-        catalogue.targets[i].indicator_code for i, t in enumerate(catalogue.targets) if t.code in NEW_AIMS
-    }}
+    terms = {
+        r["element_code"]
+        for r in catalogue.rows("indicator_terms")
+        if r["indicator_code"]
+        in {catalogue.targets[i].indicator_code for i, t in enumerate(catalogue.targets) if t.code in NEW_AIMS}
+    }
     elements = {r["element_code"]: r for r in catalogue.rows("data_elements")}
     for code in terms:
         row = elements[code]

@@ -445,14 +445,20 @@ assembled as (
         y.last_plan_year,
         s.window_periods,
         s.window_periods_with_value,
-        s.window_sum,
+        case
+            when rw.exact_window_value is not null and not t.has_denominator then rw.exact_window_value
+            else s.window_sum
+        end as window_sum,
         s.window_data_end,
         s.first_missing_period,
         s.last_missing_period,
+        -- Patent-record indicators are cut at the window's exact dates (int_target_record_windows).
         case
+            when rw.exact_window_value is not null and t.has_denominator then rw.exact_window_value
             when s.window_denominator <> 0
                 then cast(s.window_numerator / s.window_denominator * t.factor / t.unit_factor as decimal(38, 12))
         end as window_share,
+        rw.exact_window_value is not null as window_is_exact,
         tr.changes_counted,
         tr.changes_up,
         tr.years_not_up,
@@ -478,6 +484,8 @@ assembled as (
     left join latest_years as ly on e.target_code = ly.target_code and e.evaluation_date = ly.evaluation_date
     left join required_periods as rp on e.target_code = rp.target_code
     left join record_baselines as rb on e.target_code = rb.target_code
+    left join {{ ref('int_target_record_windows') }} as rw
+        on e.target_code = rw.target_code and e.evaluation_date = rw.evaluation_date
     left join {{ ref('int_target_rankings') }} as rk
         on e.target_code = rk.target_code and e.evaluation_date = rk.evaluation_date
 )

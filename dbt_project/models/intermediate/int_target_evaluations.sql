@@ -1,22 +1,6 @@
 -- Progress of every plan target, judged at each year end inside its evaluation window and at the
 -- as-of day (is_current), from int_target_evaluation_inputs.
--- Per kind (target_kinds):
---   level_by_date, count_by_date: latest value (latest complete year for flow indicators) vs target;
---     completion = (current - baseline) / (target - baseline), pace = completion ÷ time elapsed.
---   cumulative_min: Σ over the window's periods; pace = (Σ ÷ target) ÷ time elapsed.
---   annual_min: every plan year's value; annual_average_min: mean of plan years' values.
---   share_min: Σ numerators ÷ Σ denominators over the window (judgement pooled), or every plan
---     year's ratio (judgement each_year, like annual_min); latest value for ratios of stocks.
---   cagr_min: (latest year ÷ baseline year)^(1/years) - 1; pace = actual ÷ required growth.
---   trend_up: each plan year above the one before (from the baseline year when given).
---   growth_at_least_other: each plan year's growth at least the compared indicator's growth.
---   annual_increase (逐年递增): each plan year's absolute value above the year before (from the
---     baseline year or the year before the window); a year that does not rise fails it at once.
---   absence: Σ events over the window must stay 0 (<= 0); one event fails it at once.
---   coverage_min: share of the objects meeting a condition (a ratio of stocks) at the target date,
---     judged like a level on the latest value.
---   rank_max: the worst rank over the target's peer sets (int_target_rankings) at most the target;
---     without every peer's figure there is no rank and the status is 数据不足 with the reason.
+-- How each kind is judged: see the model's description in _intermediate__models.yml.
 -- Once the target date has passed a target is never "in progress": it is final, judged on data
 -- covering what its kind judges (basis below), or 数据不足 with the missing periods named:
 --   latest   (levels, counts, ratios of stocks): the value of the last reporting period ending by
@@ -188,7 +172,8 @@ paced as (
             when target_kind in ('annual_min', 'annual_average_min', 'share_min')
                 then completion_pct_raw / 100
             when target_kind = 'cagr_min' and target_value <> 0 then current_value / target_value
-            when target_kind in ('trend_up', 'annual_increase') and changes_counted > 0 then changes_up / changes_counted
+            when target_kind in ('trend_up', 'annual_increase') and changes_counted > 0
+                then changes_up / changes_counted
             when target_kind = 'growth_at_least_other' and growth_years_counted > 0
                 then growth_years_met / growth_years_counted
         end as pace_ratio,
@@ -254,12 +239,16 @@ select
     is_final,
     case
         when target_kind is null or target_value_status = 'unknown' then '数据不足'
-        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase') then '数据不足'
+        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase')
+            then '数据不足'
         when target_kind in ('trend_up', 'annual_increase') and coalesce(changes_counted, 0) = 0 then '数据不足'
         when target_kind = 'growth_at_least_other' and coalesce(growth_years_counted, 0) = 0 then '数据不足'
         when data_end < period_start and current_value_source = 'data' then '数据不足'
-        when is_final and target_kind in ('trend_up', 'growth_at_least_other', 'annual_increase') and pace_ratio = 1 then '已完成'
-        when is_final and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase') and meets_target_now
+        when is_final and target_kind in ('trend_up', 'growth_at_least_other', 'annual_increase') and pace_ratio = 1
+            then '已完成'
+        when
+            is_final and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase')
+            and meets_target_now
             then '已完成'
         -- A closed window gets its verdict, never a pace status.
         when is_final then '未完成'
@@ -379,6 +368,7 @@ select
         as cumulative_value,
     window_periods,
     window_periods_with_value,
+    coalesce(window_is_exact, false) and basis = 'window' as window_is_exact,
     changes_counted,
     changes_up,
     growth_years_counted,

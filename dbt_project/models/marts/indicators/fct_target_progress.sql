@@ -64,6 +64,7 @@ select
     e.missing_plan_years,
     e.window_periods,
     e.window_periods_with_value,
+    e.window_is_exact,
     e.changes_counted,
     e.changes_up,
     e.growth_years_counted,
