@@ -214,35 +214,39 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
 
 
 WINDOW_KINDS = {"cumulative_min", "share_min", "absence"}  # kinds judged on a sum over the window
+PARTIAL_YEARS_MOOT = {"level_by_date", "count_by_date", "coverage_min"}  # judged at a date, not over years
 
 
 def _target_notes(rows: list[Row]) -> list[str]:
-    """说明 for the plan's targets: each kind's rule for a partial first or last year, targets whose
-    value is our reading of the seed's words, and why a target cannot be judged yet."""
+    """说明 for the plan's targets, kept short (they share the last page with the signature): how each
+    kind judges a partial first or last year when the window does not run in whole years, windows
+    cut at exact dates or taken in whole months, and for targets whose value is our reading or that
+    are ranked, why."""
     notes: list[str] = []
-    kinds: dict[str, str] = {}
+    rules: dict[str, str] = {}
     for row in rows:
-        if row["target_kind_name"] and row["partial_year_rule"]:
-            kinds.setdefault(row["target_kind_name"], row["partial_year_rule"])
-    notes += [f"“{kind}”类目标遇规划期首末不完整年度：{rule}。" for kind, rule in kinds.items()]
+        start, end = row["period_start"], row["period_end"]
+        whole_years = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31)
+        kind = row["target_kind"]
+        if not whole_years and kind and kind not in PARTIAL_YEARS_MOOT and row["partial_year_rule"]:
+            rules.setdefault(row["target_kind_name"], row["partial_year_rule"])
+    if rules:
+        notes.append("规划期首末年度不完整时：" + "；".join(f"{k}类{v}" for k, v in rules.items()) + "。")
     for row in rows:
         start, end = row["period_start"], row["period_end"]
         cut = start.day != 1 or (end + timedelta(days=1)).day != 1
         summed = row["target_kind"] in WINDOW_KINDS and row["_judgement"] != "each_year"
-        if summed and cut and row["window_is_exact"] is False:
-            notes.append(
-                f"第{row['target_no']}项（{row['indicator_name']}）按月度数据计算：规划期{start:%Y年%-m月%-d日}至"
-                f"{end:%Y年%-m月%-d日}不在月初或月末起止，首末月按整月计入。"
-            )
-        elif summed and row["window_is_exact"]:
-            notes.append(
-                f"第{row['target_no']}项（{row['indicator_name']}）由专利明细数据按规划期起止日"
-                f"（{start:%Y年%-m月%-d日}至{end:%Y年%-m月%-d日}）截取计算。"
-            )
+        label = f"第{row['target_no']}项"
+        if summed and cut and row["window_is_exact"] is not None:
+            how = "由专利明细数据按起止日截取" if row["window_is_exact"] else "按月度数据计算，首末月按整月计入"
+            notes.append(f"{label}{how}（规划期{start:%Y年%-m月%-d日}至{end:%Y年%-m月%-d日}）。")
+        said = []
         if row["target_value_status"] == "inferred":
-            notes.append(f"第{row['target_no']}项（{row['indicator_name']}）目标值为推断：方案原文未给出数值。")
-        if row["status"] == "数据不足" and row["status_note"] and row["target_value_status"] != "unknown":
-            notes.append(f"第{row['target_no']}项（{row['indicator_name']}）数据不足：{row['status_note']}。")
+            said.append("目标值为推断（原文未给数值）")
+        if row["target_kind"] == "rank_max" and row["status"] == "数据不足" and row["status_note"]:
+            said.append(f"数据不足：{row['status_note']}")
+        if said:
+            notes.append(f"{label}" + "；".join(said) + "。")
     return notes
 
 

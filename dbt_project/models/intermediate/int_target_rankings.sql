@@ -113,11 +113,11 @@ ranked as (
                 then s.own_rank
         end as rank_in_set,
         case
-            when s.own_value is null then s.peer_set_name || '：本地区尚无年度数据'
+            when s.own_value is null then s.peer_set_name || '：本地区无年度数据'
             when s.peers_listed <= 1
-                then s.peer_set_name || '：目录未收录本地区以外的同级地区，其数据不在仓库中'
+                then s.peer_set_name || '：目录仅收录本地区，他区数据不在仓库'
             when s.catalogue_coverage <> 'complete'
-                then s.peer_set_name || '：目录只收录其中' || s.peers_listed || '个地区，其余地区的数据不在仓库中'
+                then s.peer_set_name || '：目录仅收录' || s.peers_listed || '个地区，他区数据不在仓库'
             when s.peers_with_value < s.peers_listed
                 then s.peer_set_name || '：' || s.peers_without_value || ' ' || s.period_year || '年无数据'
         end as missing_reason
