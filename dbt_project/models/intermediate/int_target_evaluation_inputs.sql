@@ -352,9 +352,10 @@ trend as (
         evaluation_date,
         count(*) filter (where value is not null and previous_value is not null) as changes_counted,
         count(*) filter (where value > previous_value) as changes_up,
-        string_agg(period_year || '年', '、' order by period_year) filter (
-            where value is not null and previous_value is not null and value <= previous_value
-        ) as years_not_up,
+        {{ ordered_string_agg(
+            "period_year || '年'", "'、'", order_by='period_year',
+            where='value is not null and previous_value is not null and value <= previous_value'
+        ) }} as years_not_up,
         count(*) filter (
             where value is not null and previous_value <> 0 and other_value is not null and other_previous_value <> 0
         ) as growth_years_counted,

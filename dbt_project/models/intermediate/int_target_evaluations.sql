@@ -286,7 +286,7 @@ select
         when is_closed and not is_final
             then '目标日期已过，缺' || missing_for_final || '，无法最终评价'
         when target_kind = 'absence' and not meets_target_now
-            then '期内已发生' || cast(cast(current_value as integer) as varchar) || '起'
+            then '期内已发生' || cast(cast(current_value as integer) as string) || '起'
         when target_kind = 'annual_increase' and changes_up < changes_counted then '未递增年度：' || years_not_up
         when target_kind = 'rank_max' then rank_year || '年' || ranks_text
         when basis = 'each_year' and plan_years_failed > 0

@@ -97,8 +97,9 @@ per_set as (
         count(value) as peers_with_value,
         max(value) filter (where is_own) as own_value,
         max(peer_rank) filter (where is_own) as own_rank,
-        string_agg(peer_region_name, '、' order by peer_region_code) filter (where value is null and not is_own)
-            as peers_without_value
+        {{ ordered_string_agg(
+            'peer_region_name', "'、'", order_by='peer_region_code', where='value is null and not is_own'
+        ) }} as peers_without_value
     from peer_values
     group by target_code, evaluation_date, peer_set_code
 ),
@@ -130,8 +131,10 @@ select
     max(period_year) as rank_year,
     -- The worst rank over the peer sets, only when every set could be ranked.
     case when count(rank_in_set) = count(*) then max(rank_in_set) end as worst_rank,
-    string_agg(peer_set_name || '第' || rank_in_set || '名', '；' order by peer_set_code)
-        filter (where rank_in_set is not null) as ranks_text,
-    string_agg(missing_reason, '；' order by peer_set_code) as rank_missing_reason
+    {{ ordered_string_agg(
+        "peer_set_name || '第' || rank_in_set || '名'", "'；'", order_by='peer_set_code',
+        where='rank_in_set is not null'
+    ) }} as ranks_text,
+    {{ ordered_string_agg('missing_reason', "'；'", order_by='peer_set_code') }} as rank_missing_reason
 from ranked
 group by target_code, evaluation_date
