@@ -44,7 +44,7 @@ own_years as (
     from evaluations as e
     inner join targets as t on e.target_code = t.target_code
     inner join yearly_values as y
-        on t.indicator_code = y.indicator_code and t.region_code = y.region_code and y.period_end <= e.evaluation_date
+        on t.indicator_code = y.indicator_code and t.region_code = y.region_code and e.evaluation_date >= y.period_end
     group by e.target_code, e.evaluation_date
 ),
 
