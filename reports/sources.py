@@ -372,7 +372,9 @@ TASK_COLUMNS = (
     "content",
     "deadline",
     "deadline_text",
+    "content_status",
     "lead_units",
+    "lead_is_inferred",
     "responsible_units",
     "latest_report_period",
     "reported_status",
@@ -433,6 +435,8 @@ def task_progress(con: duckdb.DuckDBPyConnection, period: Period, params: dict[s
     )
     for row in rows:
         row["task_label"] = " ".join(p for p in (row["title"], row["content"]) if p) or row["task_code"]
+        if row["lead_units"] and row["lead_is_inferred"]:
+            row["lead_units"] = f"{row['lead_units']}（推断）"
         row["_subjects"] = {row["task_code"], row["plan_code"]}
         # The reported status and text are the lead unit's own words: traced to its task report.
         row["_trace"] = (
@@ -449,8 +453,22 @@ def task_progress(con: duckdb.DuckDBPyConnection, period: Period, params: dict[s
         "plan_titles": "、".join(f"《{t}》" for t in titles) or "各方案",
         "task_form": _task_form_names(con),
     }
+    notes = []
+    if any(r["lead_is_inferred"] for r in rows):
+        notes.append("丁栏注“（推断）”的牵头单位为推断：方案只列责任单位，取其列第一的单位为牵头单位。")
+    damaged = [r["task_code"] for r in rows if r["content_status"] == "damaged_in_seed"]
+    if damaged:
+        notes.append(
+            f"{len(damaged)}项任务取自方案第二张任务分解表的残存部分（网页损坏）：只余措施文字，"
+            "牵头单位、责任单位与完成时限均已缺失。"
+        )
     return SourceResult(
-        rows, context, None, any(bool(r["is_sample"]) for r in rows), as_of=latest.isoformat() if latest else None
+        rows,
+        context,
+        None,
+        any(bool(r["is_sample"]) for r in rows),
+        as_of=latest.isoformat() if latest else None,
+        notes=notes,
     )
 
 
