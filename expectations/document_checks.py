@@ -67,19 +67,23 @@ def check_document_conflict(ctx: CheckContext, rule: Rule) -> CheckOutcome:
     year = ctx.as_of.year - 1 if (ctx.as_of.month, ctx.as_of.day) != (12, 31) else ctx.as_of.year
     failures = []
     if _holds(row["relation"], a, b):
-        failures.append(
+        message = (
+            f"{row['conflict_name']}：{_source(ctx, row['source_a'])}“{row['statement_a']}”，"
+            f"{_source(ctx, row['source_b'])}“{row['statement_b']}”；{_warehouse_figure(ctx, row)}。"
+            f"我们的理解：{row['reading']}"
+        )
+        # One row per target the conflict bears on, so its explanation travels into the returns
+        # that show those targets and no others.
+        failures = [
             Failure(
-                message=(
-                    f"{row['conflict_name']}：{_source(ctx, row['source_a'])}“{row['statement_a']}”，"
-                    f"{_source(ctx, row['source_b'])}“{row['statement_b']}”；{_warehouse_figure(ctx, row)}。"
-                    f"我们的理解：{row['reading']}"
-                ),
+                message=message,
                 period_code=str(year),
                 region_code=row["region_code"],
-                subject_code=row["element_code"],
+                subject_code=target,
                 observed=f"{fmt(a)}（{row['source_a']}）",
                 expected=f"{fmt(b)}（{row['source_b']}）",
                 fix=rule.fix,
             )
-        )
+            for target in row["target_codes"].split("|")
+        ]
     return outcome(rule, 1, failures)

@@ -238,7 +238,7 @@ def _target_notes(rows: list[Row]) -> list[str]:
         summed = row["target_kind"] in WINDOW_KINDS and row["_judgement"] != "each_year"
         label = f"第{row['target_no']}项"
         if summed and cut and row["window_is_exact"] is not None:
-            how = "由专利明细数据按起止日截取" if row["window_is_exact"] else "按月度数据计算，首末月按整月计入"
+            how = "由专利明细数据按起止日截取" if row["window_is_exact"] else "按报告期数据计算，首末报告期按整期计入"
             notes.append(f"{label}{how}（规划期{start:%Y年%-m月%-d日}至{end:%Y年%-m月%-d日}）。")
         said = []
         if row["target_value_status"] == "inferred":

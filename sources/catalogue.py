@@ -304,6 +304,10 @@ class Catalogue:
         conflicts = self.rows("document_conflicts")
         out += _dangling(conflicts, "element_code", set(self.elements), "document_conflicts")
         out += _dangling(conflicts, "unit_code", set(self.units), "document_conflicts")
+        for c in conflicts:
+            for code in c["target_codes"].split("|"):
+                if code not in rows:
+                    out.append(f"document_conflicts.{c['conflict_code']}: target_codes 含未知目标 {code}")
         ranked = {r["target_code"] for r in peers}
         for code, r in rows.items():
             if r["target_kind"] == "rank_max" and code not in ranked:

@@ -101,13 +101,16 @@ def test_document_conflicts_fire_naming_both_sources_and_the_warehouse_figure(sa
     _, _, _, (outcomes, _), _ = sample
     assert len(CONFLICT_RULES) == 6
     messages = {code: [f.message for f in outcomes[code].failures] for code in CONFLICT_RULES}
-    for code, (message,) in messages.items():
+    for code, found in messages.items():
         assert outcomes[code].severity == "warning" and outcomes[code].status == "failed", code
-        assert message.count(".txt") == 2 and "仓库" in message, message
+        assert found and all(m == found[0] for m in found), "one message, once per target it bears on"
+        assert found[0].count(".txt") == 2 and "仓库" in found[0], found[0]
+    subjects = {f.subject_code for f in outcomes["conflict_outlets_target"].failures}
+    assert subjects == {"fz_14th.05", "fz_protection_zone.06"}
     (certified,) = messages["conflict_certified_firms"]
     assert "表1 row 3" in certified and "一(一)4" in certified and "194" in certified and "195" in certified
     assert "福州市2020年“通过知识产权贯标认证企事业单位数”为194家" in certified or "为194家" in certified
-    (outlets,) = messages["conflict_outlets_target"]
+    outlets = messages["conflict_outlets_target"][0]
     assert "003_e11b5540b9df7916.txt" in outlets and "001_b5d4a5296c7b0b6a.txt" in outlets and "为31个" in outlets
-    (pledge,) = messages["conflict_pledge_scale"]
+    pledge = messages["conflict_pledge_scale"][0]
     assert "indicator note 5" in pledge and "表2 row 6" in pledge and "为110亿元" in pledge
