@@ -24,7 +24,7 @@ RuleFunction = Callable[[CheckContext, Rule], CheckOutcome]
 
 
 def _registry() -> dict[str, RuleFunction]:
-    from expectations import cross_checks, ge_rules, series_checks, submission_checks
+    from expectations import cross_checks, document_checks, ge_rules, series_checks, submission_checks
 
     return {
         "ge_forms": ge_rules.check_form_suites,
@@ -36,6 +36,7 @@ def _registry() -> dict[str, RuleFunction]:
         "unit_slip": series_checks.check_unit_slip,
         "forms_submitted": submission_checks.check_forms_submitted,
         "forms_on_time": submission_checks.check_forms_on_time,
+        "document_conflict": document_checks.check_document_conflict,
     }
 
 

@@ -28,6 +28,7 @@ KINDS = (
     "unit_slip",
     "forms_submitted",
     "forms_on_time",
+    "document_conflict",
 )
 
 

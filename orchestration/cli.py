@@ -181,8 +181,10 @@ def catalogue_plans(
     )
     _, targets = query(
         settings.warehouse,
-        "select plan_code, target_no, indicator_name, indicator_name_status, target_kind_name, comparator, "
-        "target_value, target_unit_name, target_date, baseline_value, baseline_period, citation, target_value_status "
+        "select plan_code, target_no, indicator_name, "
+        "case when 'inferred' in (indicator_name_status, target_name_status) then 'inferred' else 'stated' end, "
+        "target_kind_name, comparator, target_value, target_unit_name, target_date, baseline_value, baseline_period, "
+        "citation, target_value_status, baseline_status "
         "from marts.dim_plan_targets where ? is null or plan_code = ? order by plan_code, target_no",
         [plan, plan],
     )
@@ -195,19 +197,21 @@ def catalogue_plans(
         )
         for column in ("序号", "指标", "目标类型", "目标", "基期", "目标日期", "出处"):
             table.add_column(column, overflow="fold")
-        for _, no, name, name_status, kind_name, comparator, value, unit, date, base, base_period, cite, status in mine:
+        for row in mine:
+            _, no, name, name_status, kind_name, comparator, value, unit, date, base, base_period, cite = row[:12]
+            status, base_status = row[12], row[13]
             label = f"{name}（推断）" if name_status == "inferred" else name
             if status == "unknown":
                 goal = "目标值未知"
             elif value is None:
                 goal = kind_name or "—"
             else:
-                goal = f"{comparator or ''}{_fmt(value)} {unit}"
+                goal = f"{comparator or ''}{_fmt(value)} {unit}" + ("（推断）" if status == "inferred" else "")
             baseline = (
                 f"{_fmt(base)}（{base_period}）"
                 if base is not None
                 else (f"基期 {base_period}" if base_period else "—")
-            )
+            ) + ("（推断）" if base_status == "inferred" else "")
             table.add_row(str(no), label, kind_name or "—", goal, baseline, str(date), cite)
         if not mine:
             table.add_row("—", "（本规划无量化目标）", "—", "—", "—", "—", "—")

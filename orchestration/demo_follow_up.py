@@ -20,7 +20,7 @@ class FollowUpSummary:
 
 
 def run_follow_up(settings: Settings, catalogue: Catalogue | None = None) -> FollowUpSummary:
-    from expectations.rules import return_forms
+    from expectations.rules import load_rules, return_forms
     from orchestration.quality_commands import record_warning_explanation
     from sources.demo.follow_up import FOLLOW_UP_ON, SAMPLE_ANALYST, corrected_submission, sample_explanations
     from sources.forms.spec import assignment
@@ -49,7 +49,8 @@ def run_follow_up(settings: Settings, catalogue: Catalogue | None = None) -> Fol
             summary.resubmitted.append(path.name)
         else:
             summary.rejected.append(str(outcome.receipt_path or path.name))
-    for note in sample_explanations(catalogue, return_forms()):
+    conflicts = {r.code: r.params["conflict"] for r in load_rules() if r.kind == "document_conflict"}
+    for note in sample_explanations(catalogue, return_forms(), conflicts):
         record_warning_explanation(settings, note.check_name, note.period, note.reason, SAMPLE_ANALYST)
         summary.explained.append(f"{note.check_name} {note.period}")
     return summary

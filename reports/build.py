@@ -301,6 +301,7 @@ def _notes(
     if result.sample:
         notes.append(f"本表由{SAMPLE_MARK}生成，仅供演示和测试，不得作为正式统计数据使用或报送。")
     notes += [fill(n, context) for n in d.notes]
+    notes += result.notes
     notes.append(
         "“—”表示无数据或不适用。表中数值均来自通过质量检查的数据；每个数值所依据的部门报送"
         "（报送单位、报表、版本、文件 SHA-256、接收时间）见“数据来源”工作表。"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +65,7 @@ class SourceResult:
     sample: bool = False
     series: list[ChartSeries] = field(default_factory=list)
     as_of: str | None = None  # the latest data day the rows stand on (for the document's created time)
+    notes: list[str] = field(default_factory=list)  # 说明 the rows call for (after the definition's own)
 
 
 Source = Callable[[duckdb.DuckDBPyConnection, Period, dict[str, Any]], SourceResult]
@@ -139,10 +141,12 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
             )
             select
                 t.target_code, t.target_no, t.indicator_code,
-                t.indicator_name || case when t.indicator_name_status = 'inferred' then '（推断）' else '' end
+                t.indicator_name
+                || case when 'inferred' in (t.indicator_name_status, t.target_name_status) then '（推断）' else '' end
                     as indicator_name,
-                t.target_text, t.target_kind, t.target_kind_name, t.comparator, t.target_value_status,
-                case when t.target_value_status = 'stated' then t.target_value end as target_value,
+                t.target_text, t.target_kind, t.target_kind_name, t.partial_year_rule, t.comparator,
+                t.target_value_status,
+                case when t.target_value_status in ('stated', 'inferred') then t.target_value end as target_value,
                 t.target_date, year(t.target_date) as target_year,
                 t.target_unit_name as unit_name, tu.decimals as _decimals, tu.to_base_factor as target_factor,
                 tu.dimension as target_dimension,
@@ -156,6 +160,7 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
                 iu.unit_name as indicator_unit, iv.is_sample as value_is_sample, iv.period_end as value_period_end,
                 h.evaluation_date, h.current_value, h.current_value_source, h.completion_pct, h.time_elapsed_pct,
                 h.status, h.status_note, h.final_verdict, h.data_end, h.is_sample as progress_is_sample,
+                t.period_start, t.period_end, p.window_is_exact, p.judgement as _judgement,
                 coalesce(h.final_verdict is not null and h.final_verdict = t.reported_verdict, false) as verdict_agrees
             from marts.dim_plan_targets t
             join catalogue.units tu on tu.unit_code = t.target_unit_code
@@ -205,7 +210,44 @@ def plan_targets(con: duckdb.DuckDBPyConnection, period: Period, params: dict[st
         "period_code": period.code,
     }
     series = _plan_series(con, plan, rows, period) if rows else []
-    return SourceResult(rows, context, plan["issuer"], sample, series, latest)
+    return SourceResult(rows, context, plan["issuer"], sample, series, latest, _target_notes(rows))
+
+
+WINDOW_KINDS = {"cumulative_min", "share_min", "absence"}  # kinds judged on a sum over the window
+PARTIAL_YEARS_MOOT = {"level_by_date", "count_by_date", "coverage_min"}  # judged at a date, not over years
+
+
+def _target_notes(rows: list[Row]) -> list[str]:
+    """说明 for the plan's targets, kept short (they share the last page with the signature): how each
+    kind judges a partial first or last year when the window does not run in whole years, windows
+    cut at exact dates or taken in whole months, and for targets whose value is our reading or that
+    are ranked, why."""
+    notes: list[str] = []
+    rules: dict[str, str] = {}
+    for row in rows:
+        start, end = row["period_start"], row["period_end"]
+        whole_years = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31)
+        kind = row["target_kind"]
+        if not whole_years and kind and kind not in PARTIAL_YEARS_MOOT and row["partial_year_rule"]:
+            rules.setdefault(row["target_kind_name"], row["partial_year_rule"])
+    if rules:
+        notes.append("规划期首末年度不完整时：" + "；".join(f"{k}类{v}" for k, v in rules.items()) + "。")
+    for row in rows:
+        start, end = row["period_start"], row["period_end"]
+        cut = start.day != 1 or (end + timedelta(days=1)).day != 1
+        summed = row["target_kind"] in WINDOW_KINDS and row["_judgement"] != "each_year"
+        label = f"第{row['target_no']}项"
+        if summed and cut and row["window_is_exact"] is not None:
+            how = "由专利明细数据按起止日截取" if row["window_is_exact"] else "按报告期数据计算，首末报告期按整期计入"
+            notes.append(f"{label}{how}（规划期{start:%Y年%-m月%-d日}至{end:%Y年%-m月%-d日}）。")
+        said = []
+        if row["target_value_status"] == "inferred":
+            said.append("目标值为推断（原文未给数值）")
+        if row["target_kind"] == "rank_max" and row["status"] == "数据不足" and row["status_note"]:
+            said.append(f"数据不足：{row['status_note']}")
+        if said:
+            notes.append(f"{label}" + "；".join(said) + "。")
+    return notes
 
 
 def _target_display(row: Row) -> str | None:
@@ -330,7 +372,9 @@ TASK_COLUMNS = (
     "content",
     "deadline",
     "deadline_text",
+    "content_status",
     "lead_units",
+    "lead_is_inferred",
     "responsible_units",
     "latest_report_period",
     "reported_status",
@@ -391,6 +435,8 @@ def task_progress(con: duckdb.DuckDBPyConnection, period: Period, params: dict[s
     )
     for row in rows:
         row["task_label"] = " ".join(p for p in (row["title"], row["content"]) if p) or row["task_code"]
+        if row["lead_units"] and row["lead_is_inferred"]:
+            row["lead_units"] = f"{row['lead_units']}（推断）"
         row["_subjects"] = {row["task_code"], row["plan_code"]}
         # The reported status and text are the lead unit's own words: traced to its task report.
         row["_trace"] = (
@@ -407,8 +453,22 @@ def task_progress(con: duckdb.DuckDBPyConnection, period: Period, params: dict[s
         "plan_titles": "、".join(f"《{t}》" for t in titles) or "各方案",
         "task_form": _task_form_names(con),
     }
+    notes = []
+    if any(r["lead_is_inferred"] for r in rows):
+        notes.append("丁栏注“（推断）”的牵头单位为推断：方案只列责任单位，取其列第一的单位为牵头单位。")
+    damaged = [r["task_code"] for r in rows if r["content_status"] == "damaged_in_seed"]
+    if damaged:
+        notes.append(
+            f"{len(damaged)}项任务取自方案第二张任务分解表的残存部分（网页损坏）：只余措施文字，"
+            "牵头单位、责任单位与完成时限均已缺失。"
+        )
     return SourceResult(
-        rows, context, None, any(bool(r["is_sample"]) for r in rows), as_of=latest.isoformat() if latest else None
+        rows,
+        context,
+        None,
+        any(bool(r["is_sample"]) for r in rows),
+        as_of=latest.isoformat() if latest else None,
+        notes=notes,
     )
 
 

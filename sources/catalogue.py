@@ -28,6 +28,8 @@ TABLES = (
     "indicators",
     "indicator_terms",
     "plan_targets",
+    "target_peer_sets",
+    "document_conflicts",
     "plan_tasks",
     "task_units",
     "leading_group_members",
@@ -255,6 +257,7 @@ class Catalogue:
                 seen.add(r[key])
         out += self._task_and_centre_problems()
         out += self._judgement_and_source_problems()
+        out += self._kind_problems()
         for t in self.targets:
             plan = self.plans.get(t.plan_code)
             if plan and t.seed_file != plan["source_file"]:
@@ -289,6 +292,29 @@ class Catalogue:
         for needed in ("annual_summary_interval", "re_review_interval", "summary_due_days", "review_due_soon_days"):
             if needed not in rules:
                 out.append(f"中心规则缺少 {needed}（centre_programme_rules.csv / centre_monitoring_rules.csv）")
+        return out
+
+    def _kind_problems(self) -> list[str]:
+        """Ranking targets need a peer set; "A 或 B" pairs name each other; conflicts name known elements."""
+        out: list[str] = []
+        rows = {r["target_code"]: r for r in self.rows("plan_targets")}
+        peers = self.rows("target_peer_sets")
+        out += _dangling(peers, "target_code", set(rows), "target_peer_sets")
+        out += _dangling(peers, "scope_region_code", self.codes("regions", "region_code"), "target_peer_sets")
+        conflicts = self.rows("document_conflicts")
+        out += _dangling(conflicts, "element_code", set(self.elements), "document_conflicts")
+        out += _dangling(conflicts, "unit_code", set(self.units), "document_conflicts")
+        for c in conflicts:
+            for code in c["target_codes"].split("|"):
+                if code not in rows:
+                    out.append(f"document_conflicts.{c['conflict_code']}: target_codes 含未知目标 {code}")
+        ranked = {r["target_code"] for r in peers}
+        for code, r in rows.items():
+            if r["target_kind"] == "rank_max" and code not in ranked:
+                out.append(f"plan_targets.{code}: 排名目标缺少比较范围（target_peer_sets.csv）")
+            other = r.get("either_of_target", "")
+            if other and rows.get(other, {}).get("either_of_target") != code:
+                out.append(f"plan_targets.{code}: either_of_target {other} 未反向指回本目标")
         return out
 
     def _judgement_and_source_problems(self) -> list[str]:

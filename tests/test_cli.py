@@ -117,3 +117,40 @@ def test_run_help_explains_exit_codes() -> None:
 class _Broken:
     def problems(self) -> list[str]:
         return ["plans.csv 第 9 行的列数与表头不一致"]
+
+
+def test_plans_list_every_aim_with_its_kind_and_flag_our_readings(
+    ipwh_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from sources.intake.raw_schema import ensure_raw_schema
+    from tests.warehouse_fixtures import run_dbt
+
+    warehouse = ipwh_home / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+    run_dbt(warehouse, tmp_path, as_of="2026-11-21", command="seed")
+    run_dbt(warehouse, tmp_path, as_of="2026-11-21", command="run", select="+dim_plan_targets")
+    monkeypatch.setenv("COLUMNS", "250")
+    result = runner.invoke(app, ["catalogue", "plans"])
+    assert result.exit_code == 0, result.output
+    rows = {
+        line.split("│")[1].strip() + "@" + line.split("│")[2].strip(): line
+        for line in result.output.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip().isdigit()
+    }
+    expected = {
+        "18@群体性侵犯他人知识产权重大案件数": "不得发生",  # 000 三(二)7
+        "19@知识产权专项资金": "逐年提高",  # 000 三(二)1 heading
+        "20@重点企业配备知识产权专员覆盖率": "覆盖率不低于",  # 002 三(一)3
+        "21@知识产权专项资金": "逐年递增",  # 002 四(二)
+        "22@作品版权登记量": "排名前列",  # 002 二(二)2
+        "18@企业专利技术实施率": "逐年提高",  # 002 二(二)3
+    }
+    for key, kind in expected.items():
+        assert key in rows and kind in rows[key], (key, sorted(rows))
+    assert "<=3 名（推断）" in rows["22@作品版权登记量"]
+    assert "基期 2017（推断）" in rows["21@知识产权专项资金"]
+    assert any(k.startswith("5@") and "（推断）" in k for k in rows), "003 note 5's name is inferred"

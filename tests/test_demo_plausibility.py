@@ -87,3 +87,37 @@ def test_a_cumulative_target_is_spread_over_its_window(catalogue: Catalogue) -> 
 def test_a_target_with_no_baseline_and_a_level_kind_has_no_path(catalogue: Catalogue) -> None:
     with pytest.raises(ValueError, match=r"gulou_demo\.08"):
         trajectories.yearly_path(catalogue, "valid_invention_patents", Toward("gulou_demo.08", 1.0), [2024])
+
+
+def test_a_record_share_over_the_programme_counts_its_exact_days(
+    tmp_path_factory: pytest.TempPathFactory, progress: dict
+) -> None:
+    """000's programme opens on 2022-10-21: grants of 1–20 October 2022 are not in its share."""
+    con = duckdb.connect(str(built_sample(tmp_path_factory) / "warehouse.duckdb"), read_only=True)
+    try:
+        service, grants = con.execute(
+            "select count(*) filter (where is_service_invention), count(*) from raw.patent_records "
+            "where region_code = '350102' and grant_date between date '2022-10-21' and date '2025-06-30' "
+            "and extract_id = (select extract_id from raw.patent_extracts "
+            "order by as_of desc, loaded_at desc, extract_id desc limit 1)"
+        ).fetchone()
+    finally:
+        con.close()
+    row = progress["gulou_demo.04"]
+    assert row["window_is_exact"] is True
+    assert float(row["current_value"]) == pytest.approx(service / grants * 100, abs=1e-9)
+
+
+def test_window_sums_are_shown_only_for_kinds_judged_on_them(progress: dict) -> None:
+    shown = {code for code, row in progress.items() if row["cumulative_value"] is not None}
+    assert shown and all(progress[c]["target_kind"] in ("cumulative_min", "absence") for c in shown)
+    assert progress["fz_14th.02"]["cumulative_value"] is None  # valid invention patents: a level
+
+
+def test_every_new_kind_has_a_status_in_the_mart(progress: dict) -> None:
+    kinds = {row["target_kind"]: row for row in progress.values()}
+    for kind in ("absence", "rank_max", "coverage_min", "annual_increase"):
+        assert kinds[kind]["status"] in ("已完成", "进度正常", "需加快", "滞后", "未完成", "数据不足"), kind
+    assert progress["gulou_demo.18"]["status"] == "已完成"  # no major group infringement case in the sample
+    ranked = [row for row in progress.values() if row["target_kind"] == "rank_max"]
+    assert all(r["status"] == "数据不足" and "泉州市各县（市、区）" in r["status_note"] for r in ranked)

@@ -1,6 +1,6 @@
 """The sample scenario end to end: the checks catch every planted defect, the 2026-10 return is
-refused, and after `ipwh demo --follow-up` (a corrected form through intake, two sample explanations)
-the same gate clears."""
+refused, and after `ipwh demo --follow-up` (a corrected form through intake, sample explanations of
+the two warnings and of the seed documents' conflicts) the same gate clears."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from tests.warehouse_fixtures import run_dbt
 
 pytestmark = pytest.mark.slow
 AS_OF = date(2026, 11, 21)
+# The seed documents' own conflicts: warnings on every run, dated the latest ended year (2025).
+CONFLICT_RULES = {code for code, rule in rules_by_code().items() if rule.kind == "document_conflict"}
 
 
 def _check(settings: Settings, work: Path, run_id: str, *, build: bool = True):
@@ -71,6 +73,7 @@ def test_every_planted_defect_is_caught(sample):
         "counties_sum_to_city",
         "forms_on_time",
         "optional_forms_submitted",
+        *CONFLICT_RULES,
     }
     others = {n: o.status for n, o in outcomes.items() if n not in {b.check_name for b in decision.blockers}}
     assert set(others.values()) == {"passed"}, others
@@ -79,15 +82,35 @@ def test_every_planted_defect_is_caught(sample):
 def test_follow_up_clears_the_gate_and_is_idempotent(sample):
     settings, root, *_ = sample
     first = run_follow_up(settings)
-    assert len(first.resubmitted) == 1 and len(first.explained) == 2
+    assert len(first.resubmitted) == 1 and len(first.explained) == 2 + len(CONFLICT_RULES)
     again = run_follow_up(settings)
     assert again.resubmitted == [] and again.already_received == 1
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from quality.explanations").fetchone()[0] == 2
+        assert con.execute("select count(*) from quality.explanations").fetchone()[0] == 2 + len(CONFLICT_RULES)
     _, decision = _check(settings, root, "after")
     assert decision.passed, decision.blockers
     assert {(i.check_name, i.period_code) for i in decision.explained} == {
         ("forms_on_time", "2026Q3"),
         ("optional_forms_submitted", "2026Q3"),
+        *((code, "2025") for code in CONFLICT_RULES),
     }
     assert all("（示例）" in (i.explanation or "") for i in decision.explained)
+
+
+def test_document_conflicts_fire_naming_both_sources_and_the_warehouse_figure(sample):
+    _, _, _, (outcomes, _), _ = sample
+    assert len(CONFLICT_RULES) == 6
+    messages = {code: [f.message for f in outcomes[code].failures] for code in CONFLICT_RULES}
+    for code, found in messages.items():
+        assert outcomes[code].severity == "warning" and outcomes[code].status == "failed", code
+        assert found and all(m == found[0] for m in found), "one message, once per target it bears on"
+        assert found[0].count(".txt") == 2 and "仓库" in found[0], found[0]
+    subjects = {f.subject_code for f in outcomes["conflict_outlets_target"].failures}
+    assert subjects == {"fz_14th.05", "fz_protection_zone.06"}
+    (certified,) = messages["conflict_certified_firms"]
+    assert "表1 row 3" in certified and "一(一)4" in certified and "194" in certified and "195" in certified
+    assert "福州市2020年“通过知识产权贯标认证企事业单位数”为194家" in certified or "为194家" in certified
+    outlets = messages["conflict_outlets_target"][0]
+    assert "003_e11b5540b9df7916.txt" in outlets and "001_b5d4a5296c7b0b6a.txt" in outlets and "为31个" in outlets
+    pledge = messages["conflict_pledge_scale"][0]
+    assert "indicator note 5" in pledge and "表2 row 6" in pledge and "为110亿元" in pledge

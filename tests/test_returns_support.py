@@ -175,6 +175,9 @@ def add_task_and_centre_marts(con: duckdb.DuckDBPyConnection) -> None:
         ),
     ]
     con.executemany(f"insert into marts.fct_task_progress values ({', '.join(['?'] * 20)})", rows)
+    # Tasks whose words survived whole and whose lead the seed names (the mart says otherwise per task).
+    con.execute("alter table marts.fct_task_progress add column content_status varchar default 'complete'")
+    con.execute("alter table marts.fct_task_progress add column lead_is_inferred boolean default false")
     con.execute("drop table if exists marts.fct_industry_centres")
     con.execute(
         """

@@ -18,9 +18,14 @@
     cast(cast({{ value }} as decimal(38, 6)) * cast(1 / {{ factor }} as decimal(38, 12)) as decimal(38, 12))
 {%- endmacro %}
 
-{#- True when `value` meets the target under the comparator (> or >=); null when either side is null. -#}
+{#- True when `value` meets the target under the comparator (> or >=; <= for an absence of events or
+    a rank); null when either side is null. -#}
 {% macro meets(value, target, comparator) -%}
-    case when {{ comparator }} = '>' then {{ value }} > {{ target }} else {{ value }} >= {{ target }} end
+    case {{ comparator }}
+        when '>' then {{ value }} > {{ target }}
+        when '<=' then {{ value }} <= {{ target }}
+        else {{ value }} >= {{ target }}
+    end
 {%- endmacro %}
 
 {#- Percentage change from `base` to `value`; null when the base is null or zero. -#}

@@ -412,6 +412,30 @@ SERIES: dict[str, Series] = {
     ),
     "arbitration_ip_cases": Series(fz={2019: 18, 2020: 22, 2021: 27, 2022: 33, 2023: 38, 2024: 45, 2025: 52, 2026: 58},
                                noise=0.1),
+    # --- aims without a number (000 三(二)7, 002 二(二)2–3, 三(一)3) ---
+    # No major group infringement case anywhere: 000 三(二)7 asks that none happen in Gulou.
+    "major_group_ip_infringement_cases": Series(fz={2019: 0, 2026: 0}, noise=0.0, weights="enforcement",
+                                                licheng={2019: 0, 2026: 0}),
+    # Patents firms hold and the share of them put to use (002 二(二)3 不断提高企业专利技术实施率).
+    "firm_patents_held": Series(fz={2019: 21_500, 2026: 36_800}, start=19_600, licheng={2019: 930, 2026: 1_480}),
+    "firm_patents_implemented": Series(
+        fz={}, ratio_of=("firm_patents_held",), factor={2019: 0.52, 2021: 0.56, 2026: 0.63}, jitter=0.02,
+    ),
+    # 专利产品产值 against 工业产品产值 (万元; 002 二(二)3 比重不断增加).
+    "industrial_output_value": Series(
+        fz={2019: 95_400_000, 2026: 139_000_000}, weights="gdp", noise=0.01,
+        licheng={2019: 4_830_000, 2020: 4_760_000, 2021: 5_310_000, 2026: 6_480_000},
+    ),
+    "patent_product_output_value": Series(  # ≈ 820–900万元 of output per patent held, so it moves with them
+        fz={}, ratio_of=("firm_patents_held",), factor={2019: 820.0, 2026: 900.0}, jitter=0.02,
+    ),
+    # Key firms and those with a full-time IP specialist (002 三(一)3): coverage approaches but misses 100%.
+    "key_firms": Series(fz={2019: 2_640, 2026: 3_920}, licheng={2019: 152, 2021: 171, 2026: 190}),
+    "key_firms_with_ip_specialist": Series(
+        fz={}, ratio_of=("key_firms",), factor={2019: 0.80, 2021: 0.92, 2026: 0.97}, jitter=0.01,
+    ),
+    "special_mark_use_registrations": Series(fz={2019: 41, 2026: 68}, weights="rural", noise=0.1,
+                                             licheng={2019: 3, 2026: 5}),
 }  # fmt: skip
 
 # IP special fund as a share of general budget expenditure (%), by county and year. Gulou averages

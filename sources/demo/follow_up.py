@@ -2,12 +2,14 @@
 
 - 永泰县财政局 resubmits its 2025 finance form with the fund in 万元 (a new version, marked 更正);
 - a sample analyst explains the warnings the departments cannot fix: the late 2026Q3 form of 罗源
-  (it did arrive) and the missing 2026Q3 form of 洪山镇 (not read by the city's returns).
+  (it did arrive), the missing 2026Q3 form of 洪山镇 (not read by the city's returns) and the seed
+  documents' own conflicts (194 vs 195 certified firms, …; expectations/document_checks.py).
 Every text is marked 示例. Pure data: orchestration/demo_follow_up.py does the IO.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -44,11 +46,24 @@ def corrected_submission(catalogue: Catalogue):  # -> DemoSubmission
     return replace(original, values=values, received_on=FOLLOW_UP_ON, version_note=CORRECTION_NOTE)
 
 
-def sample_explanations(catalogue: Catalogue, required_for_returns: dict[str, bool]) -> list[SampleExplanation]:
-    """The analyst's notes for the late and the missing form (warnings: neither is read by a return)."""
+def sample_explanations(
+    catalogue: Catalogue, required_for_returns: dict[str, bool], conflict_rules: Mapping[str, str] | None = None
+) -> list[SampleExplanation]:
+    """The analyst's notes for the late and the missing form (warnings: neither is read by a return), and
+    for each conflict between the seed documents (`conflict_rules`: rule code → conflict code), dated the
+    latest ended year as the conflict checks date them."""
     from sources.demo.figures import demo_defects
 
     out: list[SampleExplanation] = []
+    readings = {r["conflict_code"]: r["reading"] for r in catalogue.rows("document_conflicts")}
+    for rule_code, conflict in (conflict_rules or {}).items():
+        out.append(
+            SampleExplanation(
+                rule_code,
+                str(SAMPLE_DAY.year - 1),
+                f"（示例）两处文件数字不一致，已核对原文：{readings[conflict]}；报表按目录所注口径填列，待发文单位确认。",
+            )
+        )
     for defect in demo_defects(catalogue):
         if defect["kind"] == "late" and (defect["form_code"], defect["region_code"]) == LATE:
             out.append(

@@ -28,6 +28,7 @@ targets as (
         case when {{ regex_full_match('t.baseline_period', '[0-9]{4}') }} then cast(t.baseline_period as integer) end
             as baseline_year,
         t.compare_indicator_code,
+        t.either_of_target,
         t.reported_actual,
         t.reported_actual_period,
         pt.judgement,
@@ -264,46 +265,9 @@ window_sums as (
     group by 1, 2
 ),
 
--- The baseline year's indicator value computed from patent-record elements alone (the same
--- formula as int_indicator_values), for baseline years no form covers (e.g. 2017 for 002).
-record_terms as (
-    select
-        t.target_code,
-        it.term_role,
-        it.coefficient * u.to_base_factor * r.value as weighted_value,
-        r.is_sample
-    from targets as t
-    inner join {{ ref('indicator_terms') }} as it on t.indicator_code = it.indicator_code
-    inner join {{ ref('data_elements') }} as de on it.element_code = de.element_code
-    inner join {{ ref('units') }} as u on de.unit_code = u.unit_code
-    left join {{ ref('int_element_values__records') }} as r
-        on
-            it.element_code = r.element_code
-            and t.region_code = r.region_code
-            and r.period_code = cast(t.baseline_year as string)
-    where t.baseline_year is not null
-),
-
+-- The baseline year's value from patent records, for baseline years no form covers (e.g. 2017 for 002).
 record_baselines as (
-    select
-        r.target_code,
-        case
-            when count(*) filter (where r.weighted_value is null) > 0 then null
-            when not any_value(t.has_denominator)
-                then cast(
-                    sum(r.weighted_value) * any_value(t.factor) / any_value(t.unit_factor) as decimal(38, 12)
-                )
-            when sum(r.weighted_value) filter (where r.term_role = 'denominator') <> 0
-                then cast(
-                    sum(r.weighted_value) filter (where r.term_role = 'numerator')
-                    / sum(r.weighted_value) filter (where r.term_role = 'denominator')
-                    * any_value(t.factor) / any_value(t.unit_factor) as decimal(38, 12)
-                )
-        end as value,
-        coalesce(bool_or(r.is_sample), false) as is_sample
-    from record_terms as r
-    inner join targets as t on r.target_code = t.target_code
-    group by 1
+    select * from {{ ref('int_target_record_baselines') }}
 ),
 
 -- Year-on-year changes from the baseline year (if any) through the due plan years.
@@ -351,6 +315,10 @@ trend as (
         evaluation_date,
         count(*) filter (where value is not null and previous_value is not null) as changes_counted,
         count(*) filter (where value > previous_value) as changes_up,
+        {{ ordered_string_agg(
+            "period_year || '年'", "'、'", order_by='period_year',
+            where='value is not null and previous_value is not null and value <= previous_value'
+        ) }} as years_not_up,
         count(*) filter (
             where value is not null and previous_value <> 0 and other_value is not null and other_previous_value <> 0
         ) as growth_years_counted,
@@ -441,22 +409,33 @@ assembled as (
         y.last_plan_year,
         s.window_periods,
         s.window_periods_with_value,
-        s.window_sum,
+        case
+            when rw.exact_window_value is not null and not t.has_denominator then rw.exact_window_value
+            else s.window_sum
+        end as window_sum,
         s.window_data_end,
         s.first_missing_period,
         s.last_missing_period,
+        -- Patent-record indicators are cut at the window's exact dates (int_target_record_windows).
         case
+            when rw.exact_window_value is not null and t.has_denominator then rw.exact_window_value
             when s.window_denominator <> 0
                 then cast(s.window_numerator / s.window_denominator * t.factor / t.unit_factor as decimal(38, 12))
         end as window_share,
+        rw.exact_window_value is not null as window_is_exact,
         tr.changes_counted,
         tr.changes_up,
+        tr.years_not_up,
         tr.growth_years_counted,
         tr.growth_years_met,
         tr.latest_growth_pct,
         tr.latest_other_growth_pct,
         ly.latest_year,
         ly.latest_year_value,
+        rk.rank_year,
+        rk.worst_rank,
+        rk.ranks_text,
+        rk.rank_missing_reason,
         coalesce(l.is_sample, false) or coalesce(y.is_sample, false) or coalesce(s.is_sample, false)
         or (b.baseline_source = 'records' and coalesce(rb.is_sample, false)) as is_sample
     from evaluations as e
@@ -469,6 +448,10 @@ assembled as (
     left join latest_years as ly on e.target_code = ly.target_code and e.evaluation_date = ly.evaluation_date
     left join required_periods as rp on e.target_code = rp.target_code
     left join record_baselines as rb on e.target_code = rb.target_code
+    left join {{ ref('int_target_record_windows') }} as rw
+        on e.target_code = rw.target_code and e.evaluation_date = rw.evaluation_date
+    left join {{ ref('int_target_rankings') }} as rk
+        on e.target_code = rk.target_code and e.evaluation_date = rk.evaluation_date
 )
 
 select * from assembled

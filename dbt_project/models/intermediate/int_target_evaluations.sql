@@ -1,15 +1,6 @@
 -- Progress of every plan target, judged at each year end inside its evaluation window and at the
 -- as-of day (is_current), from int_target_evaluation_inputs.
--- Per kind (target_kinds):
---   level_by_date, count_by_date: latest value (latest complete year for flow indicators) vs target;
---     completion = (current - baseline) / (target - baseline), pace = completion ÷ time elapsed.
---   cumulative_min: Σ over the window's periods; pace = (Σ ÷ target) ÷ time elapsed.
---   annual_min: every plan year's value; annual_average_min: mean of plan years' values.
---   share_min: Σ numerators ÷ Σ denominators over the window (judgement pooled), or every plan
---     year's ratio (judgement each_year, like annual_min); latest value for ratios of stocks.
---   cagr_min: (latest year ÷ baseline year)^(1/years) - 1; pace = actual ÷ required growth.
---   trend_up: each plan year above the one before (from the baseline year when given).
---   growth_at_least_other: each plan year's growth at least the compared indicator's growth.
+-- How each kind is judged: see the model's description in _intermediate__models.yml.
 -- Once the target date has passed a target is never "in progress": it is final, judged on data
 -- covering what its kind judges (basis below), or 数据不足 with the missing periods named:
 --   latest   (levels, counts, ratios of stocks): the value of the last reporting period ending by
@@ -26,12 +17,14 @@ assembled as (
     select
         *,
         case
-            when target_kind in ('cumulative_min') then 'window'
+            when target_kind in ('cumulative_min', 'absence') then 'window'
+            when target_kind = 'rank_max' then 'rank'
             when target_kind = 'share_min' and is_point_in_time then 'latest'
             when target_kind = 'share_min' and judgement = 'each_year' then 'each_year'
             when target_kind = 'share_min' then 'window'
             when target_kind = 'annual_min' then 'each_year'
-            when target_kind in ('annual_average_min', 'trend_up', 'growth_at_least_other') then 'years'
+            when target_kind in ('annual_average_min', 'trend_up', 'growth_at_least_other', 'annual_increase')
+                then 'years'
             when target_kind = 'cagr_min' then 'growth'
             else 'latest'
         end as basis
@@ -57,8 +50,9 @@ measured as (
         *,
         -- The figure compared with the target, in the target's unit (a growth rate in % for cagr_min).
         case
-            when target_kind in ('level_by_date', 'count_by_date') then latest_value
-            when target_kind = 'cumulative_min' then window_sum
+            when target_kind in ('level_by_date', 'count_by_date', 'coverage_min') then latest_value
+            when target_kind in ('cumulative_min', 'absence') then window_sum
+            when target_kind = 'rank_max' then worst_rank
             when basis = 'each_year' then min_of_years
             when target_kind = 'annual_average_min' then average_of_years
             when target_kind = 'share_min' and is_point_in_time then latest_value
@@ -68,8 +62,9 @@ measured as (
             else latest_value
         end as measured_value,
         case
-            when target_kind in ('level_by_date', 'count_by_date') then latest_period_end
+            when target_kind in ('level_by_date', 'count_by_date', 'coverage_min') then latest_period_end
             when basis = 'window' then window_data_end
+            when basis = 'rank' then make_date(rank_year, 12, 31)
             when target_kind = 'share_min' and is_point_in_time then latest_period_end
             when last_year_with_value is not null then make_date(last_year_with_value, 12, 31)
             else latest_period_end
@@ -118,7 +113,7 @@ judged as (
     select
         *,
         case
-            when target_kind in ('level_by_date', 'count_by_date') and current_value is not null
+            when target_kind in ('level_by_date', 'count_by_date', 'coverage_min') and current_value is not null
                 then
                     case
                         when baseline_value is not null and target_value <> baseline_value
@@ -136,12 +131,14 @@ judged as (
             when 'latest' then latest_period_end >= required_data_end
             when 'window' then window_periods > 0 and window_periods_with_value = window_periods
             when 'growth' then baseline_value is not null and latest_year = last_plan_year
+            when 'rank' then worst_rank is not null and rank_year = last_plan_year
             else plan_years > 0 and plan_years_with_value = plan_years
         end as is_covered,
         -- Missing data could not change the outcome.
         case
             when basis = 'each_year' then plan_years_failed > 0
-            when target_kind = 'trend_up' then changes_up < changes_counted
+            when target_kind in ('trend_up', 'annual_increase') then changes_up < changes_counted
+            when target_kind = 'absence' then not {{ meets('current_value', 'target_value', 'comparator') }}
             when target_kind = 'growth_at_least_other' then growth_years_met < growth_years_counted
             when target_kind = 'cumulative_min' then {{ meets('current_value', 'target_value', 'comparator') }}
             else false
@@ -155,6 +152,8 @@ finality as (
         target_kind is not null and target_value_status <> 'unknown' and (
             current_value_source = 'catalogue'
             or (is_closed and current_value_source = 'data' and (is_covered or is_settled))
+            -- An event that has happened cannot un-happen: an absence target fails at once.
+            or (target_kind = 'absence' and current_value_source = 'data' and is_settled)
         ) as is_final_raw
     from judged
 ),
@@ -166,12 +165,15 @@ paced as (
         -- 序时进度 measures a running window; once it has closed only the verdict counts.
         case when not is_closed then least(greatest(elapsed_share, 0), 1) * 100 end as time_elapsed_pct,
         case
-            when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and elapsed_share > 0
+            when
+                target_kind in ('level_by_date', 'count_by_date', 'coverage_min', 'cumulative_min')
+                and elapsed_share > 0
                 then completion_pct_raw / 100 / least(elapsed_share, 1)
             when target_kind in ('annual_min', 'annual_average_min', 'share_min')
                 then completion_pct_raw / 100
             when target_kind = 'cagr_min' and target_value <> 0 then current_value / target_value
-            when target_kind = 'trend_up' and changes_counted > 0 then changes_up / changes_counted
+            when target_kind in ('trend_up', 'annual_increase') and changes_counted > 0
+                then changes_up / changes_counted
             when target_kind = 'growth_at_least_other' and growth_years_counted > 0
                 then growth_years_met / growth_years_counted
         end as pace_ratio,
@@ -188,6 +190,7 @@ paced as (
                         else first_missing_period || '至' || last_missing_period
                     end
                     || '数据（共' || (window_periods - window_periods_with_value) || '期）'
+            when 'rank' then coalesce(rank_missing_reason, last_plan_year || '年排名')
             when 'growth'
                 then
                     case
@@ -236,19 +239,28 @@ select
     is_final,
     case
         when target_kind is null or target_value_status = 'unknown' then '数据不足'
-        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other') then '数据不足'
-        when target_kind = 'trend_up' and coalesce(changes_counted, 0) = 0 then '数据不足'
+        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase')
+            then '数据不足'
+        when target_kind in ('trend_up', 'annual_increase') and coalesce(changes_counted, 0) = 0 then '数据不足'
         when target_kind = 'growth_at_least_other' and coalesce(growth_years_counted, 0) = 0 then '数据不足'
         when data_end < period_start and current_value_source = 'data' then '数据不足'
-        when is_final and target_kind in ('trend_up', 'growth_at_least_other') and pace_ratio = 1 then '已完成'
-        when is_final and target_kind not in ('trend_up', 'growth_at_least_other') and meets_target_now
+        when is_final and target_kind in ('trend_up', 'growth_at_least_other', 'annual_increase') and pace_ratio = 1
+            then '已完成'
+        when
+            is_final and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase')
+            and meets_target_now
             then '已完成'
         -- A closed window gets its verdict, never a pace status.
         when is_final then '未完成'
         -- The target date has passed without the data a final judgement needs.
         when is_closed then '数据不足'
-        when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and meets_target_now then '已完成'
+        when
+            target_kind in ('level_by_date', 'count_by_date', 'coverage_min', 'cumulative_min') and meets_target_now
+            then '已完成'
         when basis = 'each_year' and plan_years_failed > 0 then '滞后'
+        -- No event so far (an event is final above); a rank within the target so far.
+        when target_kind in ('absence', 'rank_max') then case when meets_target_now then '进度正常' else '滞后' end
+        when target_kind = 'annual_increase' and changes_up < changes_counted then '滞后'
         when target_kind in ('annual_average_min', 'share_min', 'annual_min') and meets_target_now then '进度正常'
         when target_kind in ('annual_average_min', 'share_min', 'annual_min')
             then case when pace_ratio >= {{ var('pace_on_track') }} then '需加快' else '滞后' end
@@ -261,21 +273,27 @@ select
         when target_kind is null or target_value_status = 'unknown' then '目标值未知'
         when target_kind = 'cagr_min' and baseline_value is null
             then '缺' || missing_for_final || '，无法计算年均增长率'
-        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other')
+        when target_kind = 'rank_max' and current_value is null
+            then coalesce(rank_missing_reason, '无可用数据')
+        when current_value is null and target_kind not in ('trend_up', 'growth_at_least_other', 'annual_increase')
             then '无可用数据'
         when
-            target_kind in ('trend_up', 'growth_at_least_other')
+            target_kind in ('trend_up', 'growth_at_least_other', 'annual_increase')
             and coalesce(changes_counted, growth_years_counted, 0) = 0
             then '不足两年数据'
         when data_end < period_start and current_value_source = 'data'
             then '规划期内尚无数据（最新数据早于规划期）'
         when is_closed and not is_final
             then '目标日期已过，缺' || missing_for_final || '，无法最终评价'
+        when target_kind = 'absence' and not meets_target_now
+            then '期内已发生' || cast(cast(current_value as integer) as string) || '起'
+        when target_kind = 'annual_increase' and changes_up < changes_counted then '未递增年度：' || years_not_up
+        when target_kind = 'rank_max' then rank_year || '年' || ranks_text
         when basis = 'each_year' and plan_years_failed > 0
             then
                 '未达标年度：' || failed_plan_years
                 || coalesce('；缺' || missing_plan_years || '数据', '')
-        when pace_ratio is null and not is_final then '无法计算进度'
+        when pace_ratio is null and not is_final and target_kind <> 'absence' then '无法计算进度'
         when basis = 'window' and window_periods_with_value < window_periods
             then '期间有缺报期次（缺' || missing_for_final || '）'
         when basis in ('each_year', 'years') and plan_years_with_value < plan_years_due
@@ -283,17 +301,20 @@ select
     end as status_note,
     case
         when not is_final then null
-        when target_kind in ('trend_up', 'growth_at_least_other')
+        when target_kind in ('trend_up', 'growth_at_least_other', 'annual_increase')
             then case when pace_ratio = 1 then '完成' else '未完成' end
-        when meets_target_now and current_value > target_value then '超额完成'
+        when meets_target_now and comparator <> '<=' and current_value > target_value then '超额完成'
         when meets_target_now then '完成'
         else '未完成'
     end as final_verdict,
     -- The pace still required: per remaining year (levels, counts, sums), as the average the
     -- remaining plan years need (annual_average_min), or as a growth rate (cagr_min, levels).
     case
-        when meets_target_now and target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') then 0
-        when target_kind in ('level_by_date', 'count_by_date', 'cumulative_min') and remaining_years > 0
+        when meets_target_now and target_kind in ('level_by_date', 'count_by_date', 'coverage_min', 'cumulative_min')
+            then 0
+        when
+            target_kind in ('level_by_date', 'count_by_date', 'coverage_min', 'cumulative_min')
+            and remaining_years > 0
             then cast((target_value - current_value) / remaining_years as decimal(38, 6))
         when target_kind = 'annual_average_min' and plan_years > plan_years_due
             then cast((target_value * plan_years - sum_of_years) / (plan_years - plan_years_due) as decimal(38, 6))
@@ -342,9 +363,12 @@ select
     plan_years_failed,
     case when basis = 'each_year' then failed_plan_years end as failed_plan_years,
     missing_plan_years,
-    cast(window_sum as decimal(38, 12)) as cumulative_value,
+    -- A sum over the window means something only for kinds judged on it (not for levels or ratios).
+    case when target_kind in ('cumulative_min', 'absence') then cast(window_sum as decimal(38, 12)) end
+        as cumulative_value,
     window_periods,
     window_periods_with_value,
+    coalesce(window_is_exact, false) and basis = 'window' as window_is_exact,
     changes_counted,
     changes_up,
     growth_years_counted,

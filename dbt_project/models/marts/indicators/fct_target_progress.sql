@@ -10,9 +10,11 @@ select
     t.indicator_code,
     t.indicator_name,
     t.indicator_name_status,
+    t.target_name_status,
     t.target_text,
     t.target_kind,
     t.target_kind_name,
+    t.partial_year_rule,
     e.judgement,
     t.comparator,
     t.target_value,
@@ -23,10 +25,12 @@ select
     t.period_start,
     t.period_end,
     t.compare_indicator_code,
+    t.either_of_target,
     e.evaluation_date,
     e.baseline_value,
     e.baseline_source,
     e.baseline_date,
+    t.baseline_status,
     e.current_value,
     {{ round_to("e.current_value", "u.decimals") }} as current_value_display,
     e.current_value_source,
@@ -41,9 +45,9 @@ select
     e.pace_ratio,
     e.meets_target_now,
     e.is_final,
-    e.status,
-    e.status_note,
-    e.final_verdict,
+    a.status,
+    a.status_note,
+    a.final_verdict,
     t.reported_verdict,
     e.required_per_year,
     e.required_growth_pct,
@@ -60,6 +64,7 @@ select
     e.missing_plan_years,
     e.window_periods,
     e.window_periods_with_value,
+    e.window_is_exact,
     e.changes_counted,
     e.changes_up,
     e.growth_years_counted,
@@ -69,6 +74,8 @@ select
     e.is_sample,
     t.citation
 from {{ ref('int_target_evaluations') }} as e
+inner join {{ ref('int_target_aims') }} as a
+    on e.target_code = a.target_code and e.evaluation_date = a.evaluation_date
 inner join {{ ref('dim_plan_targets') }} as t on e.target_code = t.target_code
 inner join {{ ref('units') }} as u on t.target_unit_code = u.unit_code
 where e.is_current

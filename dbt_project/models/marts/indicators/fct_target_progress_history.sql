@@ -23,10 +23,12 @@ select
     e.pace_ratio,
     e.calendar_elapsed_pct,
     e.is_final,
-    e.status,
-    e.status_note,
-    e.final_verdict,
+    a.status,
+    a.status_note,
+    a.final_verdict,
     e.failed_plan_years,
     e.is_sample
 from {{ ref('int_target_evaluations') }} as e
+inner join {{ ref('int_target_aims') }} as a
+    on e.target_code = a.target_code and e.evaluation_date = a.evaluation_date
 inner join {{ ref('dim_plan_targets') }} as t on e.target_code = t.target_code

@@ -6,7 +6,8 @@ with units as (
         tu.task_code,
         tu.unit_role,
         tu.department_code,
-        d.department_name
+        d.department_name,
+        tu.role_status
     from {{ ref('task_units') }} as tu
     inner join {{ ref('departments') }} as d on tu.department_code = d.department_code
 ),
@@ -19,7 +20,9 @@ unit_lists as (
         ) }} as lead_units,
         {{ ordered_string_agg(
             'department_name', "'、'", order_by='department_name', distinct=true, where="unit_role = 'responsible'"
-        ) }} as responsible_units
+        ) }} as responsible_units,
+        -- 003 names only 责任单位: its first unit taken as lead is our reading.
+        coalesce(bool_or(role_status = 'inferred') filter (where unit_role = 'lead'), false) as lead_is_inferred
     from units
     group by task_code
 ),
@@ -57,7 +60,9 @@ select
     j.content,
     j.deadline,
     j.deadline_text,
+    j.content_status,
     u.lead_units,
+    coalesce(u.lead_is_inferred, false) as lead_is_inferred,
     u.responsible_units,
     j.latest_report_period,
     j.reported_status,
