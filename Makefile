@@ -36,7 +36,7 @@ manifest: $(STAMP)
 	$(BIN)/python -c "from orchestration.dbt import prepare_manifest; print(prepare_manifest())"
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration sources expectations reports monitoring_site tests portal
+	$(BIN)/ruff check core orchestration sources expectations reports monitoring_site tests portal
 	$(BIN)/sqlfluff lint dbt_project --disable-progress-bar
 
 # LibreOffice, CJK fonts and poppler: the print-layout tests render forms, returns and receipts to

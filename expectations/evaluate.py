@@ -87,7 +87,7 @@ def run_checks(
     now: Callable[[], datetime] | None = None,
 ) -> CheckRun:
     """Evaluate `rules` (default: every rule in rules.csv) and append the run to the quality tables."""
-    from orchestration.settings import local_now
+    from core.settings import local_now
 
     clock = now or local_now
     ensure_quality_schema(con)

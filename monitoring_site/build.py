@@ -76,7 +76,7 @@ class _Writer:
 
 def build_site(settings: Any, output: Path | None = None) -> SiteResult:
     """Build the site from `settings.snapshot_db` into `output` (default `<IPWH_HOME>/site`)."""
-    from orchestration.snapshot import open_snapshot
+    from core.snapshot import open_snapshot
 
     started = time.monotonic()
     output = output or settings.home / "site"

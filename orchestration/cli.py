@@ -9,6 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from core.settings import Settings
+from core.warehouse import query
 from orchestration import (
     intake_commands,
     ops_commands,
@@ -21,8 +23,6 @@ from orchestration import (
 )
 from orchestration.cli_text import localise
 from orchestration.console import err, friendly, out
-from orchestration.settings import Settings
-from orchestration.warehouse import query
 from sources.catalogue import CatalogueError, load
 
 localise()  # Typer's own help and usage-error strings in Chinese (read when help or an error is shown)

@@ -10,8 +10,8 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from orchestration.settings import ConfigError
-from orchestration.warehouse import WarehouseUnavailable
+from core.settings import ConfigError
+from core.warehouse import WarehouseUnavailable
 from sources.catalogue import CatalogueError
 from sources.periods import PeriodError
 

@@ -22,9 +22,9 @@ from dagster import AssetExecutionContext, AssetKey, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
+from core.settings import DBT_PROJECT_DIR, Settings
+from core.warehouse import WarehouseUnavailable, is_lock_error, wait_for_writer
 from orchestration.dbt_child import launcher, mark_parent
-from orchestration.settings import DBT_PROJECT_DIR, Settings
-from orchestration.warehouse import WarehouseUnavailable, is_lock_error, wait_for_writer
 
 DBT_OP_NAME = "warehouse_dbt"
 WRITER_POOL = "duckdb_writer"
@@ -196,10 +196,10 @@ def build_target(settings: Settings) -> Path:
 
 def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator[Any]:
     """`dbt build` for the selected models, seeds and tests; a locked warehouse is waited for, then reported."""
+    from core.settings import local_now
+    from core.warehouse import writer
     from orchestration.build_inputs import forget_models_built, model_inputs, record_models_built
     from orchestration.seed_state import forget_seeds_loaded, loaded_seeds, record_seeds_loaded, seeds_fingerprint
-    from orchestration.settings import local_now
-    from orchestration.warehouse import writer
 
     wait_for_writer(settings.warehouse)
     target = build_target(settings)

@@ -34,6 +34,7 @@ from dagster import (
     success_hook,
 )
 
+from core.settings import Settings
 from orchestration.dbt import DBT_OP_NAME, build_dbt_assets, dbt_resource, manifest_path
 from orchestration.failures import record_run_failures
 from orchestration.intake_assets import INTAKE_KEYS, external_raw_specs, inbox_spec, intake_inbox
@@ -41,7 +42,6 @@ from orchestration.names import INTAKE_JOB, MAIN_JOB, RETURNS_JOBS
 from orchestration.partitions import PERIOD_PARTITIONS
 from orchestration.schedules import build_schedule, remind_job, remind_schedule, returns_schedule
 from orchestration.sensors import inbox_sensor
-from orchestration.settings import Settings
 
 SNAPSHOT_KEY = AssetKey(["snapshot", "analyst_snapshot"])
 SITE_KEY = AssetKey(["snapshot", "monitoring_site"])
@@ -53,7 +53,7 @@ def publish_snapshot_hook(context: HookContext) -> None:
     """After dbt succeeds, publish the marts as the analysts' read-only snapshot."""
     if context.op.name != DBT_OP_NAME:
         return
-    from orchestration.snapshot import publish_snapshot
+    from core.snapshot import publish_snapshot
 
     result = publish_snapshot(Settings.from_env(), context.run_id)
     context.instance.report_runless_asset_event(

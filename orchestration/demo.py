@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.settings import TIMEZONE, Settings
+from core.settings import TIMEZONE, Settings
 from sources.catalogue import Catalogue, load
 
 RECORDS_AS_OF = date(2026, 10, 31)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from orchestration.settings import TIMEZONE, Settings
+from core.settings import TIMEZONE, Settings
 from sources.catalogue import Catalogue, load
 
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from core.settings import DBT_PROJECT_DIR, Settings
 
 
 class DocsError(Exception):

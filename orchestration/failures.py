@@ -1,12 +1,12 @@
-"""Failed runs, recorded for people: `<IPWH_HOME>/alerts/failures.log` (written by orchestration/failure_log.py)."""
+"""Failed runs, recorded for people: `<IPWH_HOME>/alerts/failures.log` (written by core/failure_log.py)."""
 
 from __future__ import annotations
 
 from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
-from orchestration.failure_log import FAILURE_LOG, FailureRecord, record_failure
-from orchestration.settings import Settings, local_now
-from orchestration.warehouse import is_lock_error
+from core.failure_log import FAILURE_LOG, FailureRecord, record_failure
+from core.settings import Settings, local_now
+from core.warehouse import is_lock_error
 
 __all__ = ["FAILURE_LOG", "explain", "failure_record", "record_run_failures"]
 

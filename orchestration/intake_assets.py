@@ -21,8 +21,8 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
 from pydantic import Field
 
+from core.settings import Settings
 from orchestration.dbt import WRITER_POOL
-from orchestration.settings import Settings
 
 RAW_GROUP = "raw"
 INTAKE_OP_NAME = "intake_inbox"
@@ -84,7 +84,7 @@ def external_raw_specs() -> list[AssetSpec]:
     description="接收收件箱中的报表：归档、校验、写入原始表并出具回执",
 )
 def intake_inbox(context: AssetExecutionContext, config: IntakeConfig) -> Iterator[MaterializeResult]:
-    from orchestration.warehouse import writer
+    from core.warehouse import writer
     from sources.intake.pipeline import Incoming, inbox_department, inbox_files, ingest
     from sources.intake.raw_schema import ensure_raw_schema
 

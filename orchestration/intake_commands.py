@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Column, Table
 
+from core.settings import Settings, local_now
+from core.warehouse import WarehouseUnavailable, query, read_only, writer
 from orchestration.console import UsageError, err, friendly, out
-from orchestration.settings import Settings, local_now
-from orchestration.warehouse import WarehouseUnavailable, query, read_only, writer
 
 _MANY = 20  # beyond this many files, print a summary instead of every receipt
 

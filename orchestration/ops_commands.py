@@ -17,8 +17,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from core.settings import REPO_ROOT, Settings
 from orchestration.console import UsageError, err, friendly, out
-from orchestration.settings import REPO_ROOT, Settings
 
 DEFAULT_MAX_ROWS = 200
 
@@ -116,8 +116,8 @@ def query_snapshot(
     """
     import duckdb
 
+    from core.snapshot import open_snapshot
     from orchestration.query_output import print_result
-    from orchestration.snapshot import open_snapshot
 
     if not sql.strip():
         raise UsageError('请给出 SQL，例如：ipwh query "select * from marts.dim_plan_targets limit 5"')

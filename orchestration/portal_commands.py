@@ -77,7 +77,7 @@ def merge() -> None:
 
     示例：ipwh portal merge
     """
-    from orchestration.settings import Settings
+    from core.settings import Settings
     from sources.intake.queue import merge as merge_queue
     from sources.intake.queue import pending
 

@@ -86,8 +86,8 @@ def quality_checks() -> list[Any]:
 
 def evaluate_in_dagster(run_id: str, rules: tuple[Rule, ...]) -> Iterator[AssetCheckResult]:
     """Run the rules, record them, and yield one AssetCheckResult per rule (also when the run fails)."""
+    from core.settings import Settings
     from orchestration.quality_commands import run_quality_checks
-    from orchestration.settings import Settings
 
     settings = Settings.from_env()
     try:
@@ -110,8 +110,8 @@ def evaluate_in_dagster(run_id: str, rules: tuple[Rule, ...]) -> Iterator[AssetC
 
 
 def _explained(settings: Any, run_id: str) -> set[tuple[str, str]]:
+    from core.warehouse import read_only
     from expectations.explain import standing_explanations
-    from orchestration.warehouse import read_only
 
     with read_only(settings.warehouse) as con:
         standing, _ = standing_explanations(con, run_id)  # only explanations of the failing rows as they are now
@@ -221,9 +221,9 @@ def _gate_asset(period_type: str) -> Any:
 
 
 def evaluate_gate(period: Any) -> "GateDecision":
+    from core.settings import Settings
+    from core.warehouse import read_only
     from expectations.gate import gate_decision
-    from orchestration.settings import Settings
-    from orchestration.warehouse import read_only
 
     with read_only(Settings.from_env().warehouse) as con:
         return gate_decision(con, period)

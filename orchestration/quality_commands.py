@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from core.settings import Settings, local_now
 from orchestration.console import UsageError, friendly, out
-from orchestration.settings import Settings, local_now
 
 if TYPE_CHECKING:
     from expectations.evaluate import CheckRun
@@ -39,8 +39,8 @@ def _require_warehouse(settings: Settings) -> None:
 
 def record_warning_explanation(settings: Settings, check_name: str, period: str, reason: str, by: str) -> str:
     """What `ipwh explain` does (the demo follow-up uses it too): validate and append one explanation."""
+    from core.warehouse import writer
     from expectations.explain import ExplanationRefused, record_explanation, validate_explanation
-    from orchestration.warehouse import writer
 
     try:
         validate_explanation(check_name, period, reason)
@@ -56,9 +56,9 @@ def record_warning_explanation(settings: Settings, check_name: str, period: str,
 
 def run_quality_checks(settings: Settings, trigger: str, run_id: str | None = None) -> tuple[CheckRun, Path]:
     """Run every rule on the warehouse, record the run and publish its HTML page."""
+    from core.warehouse import writer
     from expectations.evaluate import run_checks
     from expectations.publish import publish
-    from orchestration.warehouse import writer
     from sources.catalogue import load
 
     _require_warehouse(settings)
@@ -81,8 +81,8 @@ def check(
 
     关卡未通过（有错误，或有未说明的警告）时以状态码 1 结束。示例：ipwh check --period 2026-10
     """
+    from core.warehouse import read_only
     from expectations.gate import gate_decision, periods_in_scope
-    from orchestration.warehouse import read_only
     from sources.periods import Period
 
     settings = Settings.from_env()
@@ -208,7 +208,7 @@ def explain(
 
     示例：ipwh explain forms_on_time --period 2026Q3 --reason "罗源县已说明系统故障致迟报"
     """
-    from orchestration.warehouse import read_only
+    from core.warehouse import read_only
     from sources.periods import Period
 
     settings = Settings.from_env()

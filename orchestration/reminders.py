@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import Settings
-from orchestration.warehouse import WarehouseUnavailable
+from core.settings import Settings
+from core.warehouse import WarehouseUnavailable
 from sources.periods import Period
 
 DEFAULT_DAYS_AHEAD = 7

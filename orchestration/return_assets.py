@@ -33,7 +33,7 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
         description=f"上报报表（{_LABEL[period_type]}）：发件箱中该报告期的全部报表与清单（须通过质量关口）。",
     )
     def _build(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-        from orchestration.settings import Settings
+        from core.settings import Settings
         from reports.build import GateClosed, ReturnsError, build_in_warehouse
         from reports.registry import SubmitError
 
@@ -68,8 +68,8 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
 
 def _record_refusal(context: AssetExecutionContext, settings: Any, reason: str) -> None:
     """A refusal in alerts/failures.log, where operators look for runs that need them."""
-    from orchestration.failure_log import FailureRecord, record_failure
-    from orchestration.settings import local_now
+    from core.failure_log import FailureRecord, record_failure
+    from core.settings import local_now
 
     record = FailureRecord(
         local_now(),

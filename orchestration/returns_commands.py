@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from core.settings import Settings, local_now
 from orchestration.console import UsageError, err, friendly, out
-from orchestration.settings import Settings, local_now
 from sources.periods import Period
 
 _TYPE_LABEL = {"month": "月报", "quarter": "季报", "year": "年报"}
@@ -101,7 +101,7 @@ def submit(
 
     示例：ipwh returns submit --period 2026-10 --by 张三 --to /mnt/传送/省局
     """
-    from orchestration.warehouse import WarehouseUnavailable, writer
+    from core.warehouse import WarehouseUnavailable, writer
     from reports.registry import SubmitError
     from reports.registry import submit as do_submit
 
@@ -142,7 +142,7 @@ def send(
 
     示例：ipwh returns send --period 2025 --to https://省局平台/ --user 350100.amr
     """
-    from orchestration.warehouse import read_only
+    from core.warehouse import read_only
 
     settings = Settings.from_env()
     p = Period.parse(period)
@@ -201,7 +201,7 @@ def list_returns() -> None:
 
     示例：ipwh returns list
     """
-    from orchestration.warehouse import read_only
+    from core.warehouse import read_only
     from reports.registry import MANIFEST
     from reports.spec import display_title, load_definitions
     from sources.catalogue import load

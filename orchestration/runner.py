@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.settings import Settings, local_now
 from orchestration.names import GATE_CHECK
-from orchestration.settings import Settings, local_now
 
 # Exit codes of `ipwh run`.
 EXIT_OK = 0
@@ -239,8 +239,8 @@ def prepare(settings: Settings) -> None:
     """Directories, the dbt manifest and the raw tables dbt reads; the definitions import after this."""
     settings.ensure_dirs()
     settings.export()
+    from core.warehouse import writer
     from orchestration.dbt import prepare_manifest
-    from orchestration.warehouse import writer
     from sources.intake.raw_schema import ensure_raw_schema
 
     prepare_manifest(settings)
@@ -397,13 +397,13 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
       (orchestration/build_inputs.py): intake and the quality checks only, no dbt;
     - the warehouse holds this very catalogue (orchestration/seed_state.py): everything but the seeds
       and their tests."""
+    from core.warehouse import read_only
     from orchestration.build_inputs import model_inputs, models_current
     from orchestration.dbt import dbt_project, dbt_vars, project_fingerprint, seed_keys
     from orchestration.intake_assets import INTAKE_KEYS
     from orchestration.names import MAIN_JOB
     from orchestration.quality_checks import rule_check_keys
     from orchestration.seed_state import seeds_current, seeds_fingerprint
-    from orchestration.warehouse import read_only
     from sources.intake.pipeline import inbox_files
 
     if not settings.warehouse.exists():
@@ -427,8 +427,8 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
 
 def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
     """Publish the snapshot again once the checks have run, so it and the site carry this run's gate state."""
+    from core.snapshot import publish_snapshot
     from monitoring_site.build import build_site
-    from orchestration.snapshot import publish_snapshot
 
     try:
         publish_snapshot(settings, run_id="ipwh run")

@@ -26,9 +26,9 @@ from dagster import (
     schedule,
 )
 
+from core.settings import Settings
 from orchestration.names import REMIND_JOB
 from orchestration.partitions import PERIOD_PARTITIONS, TIMEZONE_NAME, latest_ended_partition
-from orchestration.settings import Settings
 
 BUILD_HOUR = 6  # the warehouse is rebuilt first …
 RETURNS_HOUR = 7  # … then the returns of the period that just became due

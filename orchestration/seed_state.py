@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import DBT_PROJECT_DIR
+from core.settings import DBT_PROJECT_DIR
 
 SCHEMA = "build_state"
 TABLE = f"{SCHEMA}.catalogue_load"

@@ -31,9 +31,9 @@ from dagster import (
     sensor,
 )
 
+from core.settings import Settings
 from orchestration.intake_assets import INBOX_KEY, INTAKE_OP_NAME, is_settled
 from orchestration.names import INTAKE_JOB
-from orchestration.settings import Settings
 
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 BATCH_TAG = "ipwh/batch"

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from rich.console import Console
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 MAX_ROWS = 200
 PROMPT = "ipwh> "
@@ -66,8 +66,8 @@ def run_shell(settings: Settings, stream: TextIO, console: Console) -> int:
     """Read statements until .quit or end of input; returns how many statements failed."""
     import duckdb
 
+    from core.snapshot import open_snapshot
     from orchestration.query_output import print_result
-    from orchestration.snapshot import open_snapshot
 
     interactive = stream.isatty()
     con = open_snapshot(settings)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from core.settings import Settings
 from orchestration.console import err, friendly, out
-from orchestration.settings import Settings
 
 
 def register(app: typer.Typer) -> None:

@@ -15,9 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from core.settings import Settings
+from core.warehouse import query
 from orchestration.console import UsageError, err, friendly, out
-from orchestration.settings import Settings
-from orchestration.warehouse import query
 
 TASK_LABEL_CHARS = 40
 tasks_app = typer.Typer(

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from core.settings import Settings
 from orchestration.console import UsageError, err, friendly, out
-from orchestration.settings import Settings
 
 
 def register(app: typer.Typer) -> None:

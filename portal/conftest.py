@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.catalogue import load
 from sources.forms.spec import assignment
 from sources.forms.xlsx_template import render_xlsx_form

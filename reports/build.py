@@ -25,8 +25,8 @@ from typing import Any
 
 import duckdb
 
+from core.faults import fault_point
 from expectations.gate import GateDecision, GateIssue, gate_decision
-from orchestration.faults import fault_point
 from reports import registry, sdmx
 from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
 from reports.spec import ReturnDefinition, load_conventions, load_definitions
@@ -479,7 +479,7 @@ def _write_sdmx(
     """The figures as SDMX-CSV with their structure; listed (and so signed) in the manifest."""
     if not sdmx.available(con):
         return None
-    from orchestration.settings import Settings  # the installation's region (IPWH_REGION)
+    from core.settings import Settings  # the installation's region (IPWH_REGION)
 
     try:
         region, region_name = sdmx.reporting_region(con, Settings.from_env().region_override)
@@ -644,7 +644,7 @@ def _is_number(text: str) -> bool:
 
 def build_in_warehouse(warehouse: Path, outbox: Path, period: Period, **options: Any) -> BuildOutcome:
     """What the CLI and the Dagster assets call: one writing connection, then `build_period`."""
-    from orchestration.warehouse import WarehouseUnavailable, writer
+    from core.warehouse import WarehouseUnavailable, writer
 
     if not warehouse.exists():
         raise WarehouseUnavailable(f"仓库文件 {warehouse} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")

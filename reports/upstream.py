@@ -27,8 +27,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from orchestration.settings import Settings
-from orchestration.warehouse import writer
+from core.settings import Settings
+from core.warehouse import writer
 from reports import sdmx
 from reports.signing import VerifyError, members, verify_package
 from reports.upstream_keys import registered

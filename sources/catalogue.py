@@ -368,7 +368,7 @@ def _dangling(rows: Iterable[dict[str, str]], column: str, valid: set[str], tabl
 
 def load(seeds_dir: Path | None = None) -> Catalogue:
     if seeds_dir is None:
-        from orchestration.settings import SEEDS_DIR
+        from core.settings import SEEDS_DIR
 
         seeds_dir = SEEDS_DIR
     return Catalogue(seeds_dir)

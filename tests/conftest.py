@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import REPO_ROOT, SEEDS_DIR
+from core.settings import REPO_ROOT, SEEDS_DIR
 from sources.catalogue import Catalogue
 
 SEED_DOCS = REPO_ROOT.parent / "shared" / "seeds"

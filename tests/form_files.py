@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from orchestration.settings import TIMEZONE
+from core.settings import TIMEZONE
 from sources.catalogue import Catalogue
 from sources.catalogue import load as load_catalogue
 from sources.forms import layout

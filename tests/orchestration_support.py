@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture(scope="session")

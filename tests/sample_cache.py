@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.demo.follow_up import SAMPLE_DAY
 
 AS_OF = SAMPLE_DAY

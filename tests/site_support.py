@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.settings import Settings
-from orchestration.snapshot import publish_snapshot
+from core.settings import Settings
+from core.snapshot import publish_snapshot
 from tests.sample_cache import AS_OF, built_sample, copy_sample
 
 

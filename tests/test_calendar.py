@@ -11,8 +11,8 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+from core.settings import REPO_ROOT, Settings, local_now
 from orchestration.dbt import dbt_vars
-from orchestration.settings import REPO_ROOT, Settings, local_now
 from sources.demo.follow_up import FOLLOW_UP_ON, SAMPLE_DAY
 from sources.intake.pipeline import Incoming, _received_at
 from tests.form_files import dropped_at

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import Settings
 from orchestration.cli import app
-from orchestration.settings import Settings
 from reports.sources import CENTRE_COLUMNS
 from sources.catalogue import Catalogue
 from sources.centres.registry import import_registry, record_event, registry_rows_text

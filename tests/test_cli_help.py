@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core.settings import Settings
 from orchestration.cli import app
-from orchestration.settings import Settings
 from sources.catalogue import load
 
 runner = CliRunner()

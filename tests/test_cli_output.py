@@ -11,11 +11,11 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core.settings import REPO_ROOT, Settings
+from core.snapshot import publish_snapshot
 from orchestration.cli import app
 from orchestration.query_output import number_text, print_result
-from orchestration.settings import REPO_ROOT, Settings
 from orchestration.shell import run_shell, statements
-from orchestration.snapshot import publish_snapshot
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 LAYERS = {"staging": 0, "intermediate": 1, "marts": 2}
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.settings import Settings
 from orchestration.demo import build_demo
-from orchestration.settings import Settings
 from tests.sample_cache import built_sample, copy_sample, demo_summary
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR
+from core.settings import DBT_PROJECT_DIR
 
 # DuckDB-only spelling → what to write instead (both engines read it).
 DUCKDB_ONLY: dict[str, str] = {

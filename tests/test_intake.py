@@ -12,7 +12,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.catalogue import Catalogue
 from sources.forms import layout
 from sources.forms.csv_template import write_csv_form

@@ -17,7 +17,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.catalogue import Catalogue
 from sources.catalogue import load as load_catalogue
 from sources.forms import layout

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.catalogue import Catalogue
 from sources.intake import pipeline
 from sources.intake.pipeline import inbox_files, ingest

@@ -17,10 +17,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import Settings
 from monitoring_site.build import build_site
 from monitoring_site.formatting import slug
 from orchestration.cli import app
-from orchestration.settings import Settings
 from tests.sample_cache import AS_OF
 from tests.site_support import BuiltSite, build_sample_site, shown
 
@@ -195,7 +195,7 @@ def test_hostile_catalogue_and_submission_text_is_escaped_everywhere(site: Built
         )
         con.execute(
             "update marts.fct_indicator_values set region_name = ? where region_code = '350102'",
-            ["=HYPERLINK(\"http://evil\")</script><script>alert(2)</script>"],
+            ['=HYPERLINK("http://evil")</script><script>alert(2)</script>'],
         )
         con.execute("update marts.fct_submission_completeness set department_name = ?", [f"局{SCRIPT}"])
     result = build_site(settings)
@@ -209,7 +209,7 @@ def test_hostile_catalogue_and_submission_text_is_escaped_everywhere(site: Built
     assert not (tmp_path / "evil").exists()
     with open(result.folder / "downloads" / f"{evil}.csv", encoding="utf-8-sig") as handle:
         regions = {row["地区"] for row in csv.DictReader(handle)}
-    assert "'=HYPERLINK(\"http://evil\")</script><script>alert(2)</script>" in regions, "no formula in the CSV"
+    assert '\'=HYPERLINK("http://evil")</script><script>alert(2)</script>' in regions, "no formula in the CSV"
     book = openpyxl.load_workbook(result.folder / "downloads" / f"{evil}.xlsx")
     cells = [c for row in book["数据"].iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert cells and all(c.data_type == "s" for c in cells), "written as text, not as a formula"

@@ -31,11 +31,11 @@ from dagster import (
 )
 from typer.testing import CliRunner
 
+from core.settings import Settings, write_instance_yaml
+from core.warehouse import WarehouseUnavailable, writer
 from orchestration.definitions import build_definitions, partitioned_keys
 from orchestration.names import INTAKE_JOB, MAIN_JOB, REMIND_JOB
 from orchestration.partitions import ANNUAL, MONTHLY, QUARTERLY, latest_ended_partition
-from orchestration.settings import Settings, write_instance_yaml
-from orchestration.warehouse import WarehouseUnavailable, writer
 from tests import orchestration_support as support
 
 dbt_target = support.dbt_target
@@ -405,12 +405,12 @@ def test_writer_retries_a_locked_warehouse_then_says_why(tmp_path: Path, capfd: 
 
 
 def test_run_on_a_locked_warehouse_exits_1_with_a_message(orch_home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.warehouse
     import orchestration.dbt
-    import orchestration.warehouse
     from orchestration.cli import app
 
-    monkeypatch.setattr(orchestration.warehouse, "WRITER_ATTEMPTS", 2)
-    monkeypatch.setattr(orchestration.warehouse, "WRITER_WAIT_SECONDS", 0.1)
+    monkeypatch.setattr(core.warehouse, "WRITER_ATTEMPTS", 2)
+    monkeypatch.setattr(core.warehouse, "WRITER_WAIT_SECONDS", 0.1)
     monkeypatch.setattr(orchestration.dbt, "prepare_manifest", lambda settings=None: None)
     holder = _hold_lock(orch_home.warehouse)
     try:

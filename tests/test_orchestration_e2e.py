@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from orchestration.partitions import latest_ended_partition
 from orchestration.runner import EXIT_OK, EXIT_REFUSED, Outcome, run_all
-from orchestration.settings import Settings
 from tests import orchestration_support as support
 from tests.sample_cache import built_sample, copy_sample
 

@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from dagster import DagsterEventType, DagsterInstance, RunRequest, build_sensor_context
 
+from core.settings import Settings
 from orchestration.names import INTAKE_JOB
 from orchestration.runner import prepare
-from orchestration.settings import Settings
 from tests import orchestration_support as support
 from tests.form_files import CREATION_VALUES, blank_form, fill
 from tests.sample_cache import built_sample, copy_sample

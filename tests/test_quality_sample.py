@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.settings import Settings
 from expectations.context import CheckContext
 from expectations.evaluate import evaluate_rule, run_checks
 from expectations.gate import gate_decision
 from expectations.rules import rules_by_code
 from orchestration.demo_follow_up import run_follow_up
-from orchestration.settings import Settings
 from sources.catalogue import load
 from sources.periods import Period
 from tests.sample_cache import built_sample, copy_sample, planted_defects

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import Settings
 from orchestration.cli import app
-from orchestration.settings import Settings
 from sources.intake.records import COLUMNS, load_extract
 
 

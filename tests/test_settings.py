@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import REPO_ROOT, ConfigError, Settings
+from core.settings import REPO_ROOT, ConfigError, Settings
 
 
 def test_embedded_default_lives_under_var() -> None:

@@ -12,9 +12,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import Settings
+from core.snapshot import publish_snapshot
 from orchestration.cli import app
-from orchestration.settings import Settings
-from orchestration.snapshot import publish_snapshot
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ import pytest
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 from typer.testing import CliRunner
 
+from core.settings import Settings
 from orchestration.cli import app
-from orchestration.settings import Settings
 from reports.sources import TASK_COLUMNS
 from sources.catalogue import Catalogue
 from sources.forms import layout

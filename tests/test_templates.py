@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from orchestration.settings import SEEDS_DIR
+from core.settings import SEEDS_DIR
 from sources.catalogue import Catalogue
 from sources.catalogue import load as load_catalogue
 from sources.forms import layout
@@ -399,9 +399,7 @@ def test_code_column_shows_numbers_a_clerk_can_read(catalogue: Catalogue, form_c
     buffer = io.BytesIO()
     write_xlsx_form(a, _period(a), buffer)
     ws = openpyxl.load_workbook(buffer)[layout.DATA_SHEET]
-    shown = [
-        ws.cell(FIRST_DATA_ROW + 1 + i, layout.COL_CODE + 1).value for i in range(len(a.form.rows))
-    ]
+    shown = [ws.cell(FIRST_DATA_ROW + 1 + i, layout.COL_CODE + 1).value for i in range(len(a.form.rows))]
     assert shown == [f"{r.row_no:02d}" for r in a.form.rows]
     assert not any(c.value in a.form.element_codes for row in ws.iter_rows() for c in row)
 

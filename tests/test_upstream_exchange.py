@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from reports.build import build_period
 from reports.registry import submit
 from reports.signing import SIGNATURE, key_pair, signature_document

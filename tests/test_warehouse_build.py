@@ -14,11 +14,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import DBT_PROJECT_DIR, Settings
+from core.warehouse import WarehouseUnavailable, query
 from expectations.rules import rules_by_code
 from orchestration.cli import app
 from orchestration.runner import run_main_job
-from orchestration.settings import DBT_PROJECT_DIR, Settings
-from orchestration.warehouse import WarehouseUnavailable, query
 from tests.test_catalogue import SPEC_TARGET_COUNTS
 
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import REPO_ROOT, Settings
 from orchestration.ops_commands import ui_command
-from orchestration.settings import REPO_ROOT, Settings
 from tests import orchestration_support as support
 
 pytestmark = pytest.mark.slow

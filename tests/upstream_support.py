@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from orchestration.settings import SEEDS_DIR, Settings
+from core.settings import SEEDS_DIR, Settings
 from reports import sdmx
 from reports.signing import SIGNATURE, signature_document
 from sources.periods import Period

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
+from core.settings import DBT_PROJECT_DIR, SEEDS_DIR
 from orchestration.dbt import dbt_executable
-from orchestration.settings import DBT_PROJECT_DIR, SEEDS_DIR
 from sources.catalogue import Catalogue
 from sources.intake.raw_schema import ensure_raw_schema
 from sources.periods import Period

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.settings import local_now
+from core.warehouse import read_only, writer
 from expectations.explain import record_explanation
 from expectations.gate import GateDecision, gate_decision
-from orchestration.settings import local_now
-from orchestration.warehouse import read_only, writer
 from reports.build import BuildOutcome, build_in_warehouse
 from reports.registry import MANIFEST, Submitted, submit
 from sources.periods import Period

@@ -8,8 +8,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.warehouse import WarehouseUnavailable
 from expectations.explain import ExplanationRefused
-from orchestration.warehouse import WarehouseUnavailable
 from portal.accounts.access import REVIEW_PERMISSION, audit
 from portal.returns import services
 from portal.returns.forms import ExplanationForm

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from orchestration.settings import local_now
-from orchestration.warehouse import writer
+from core.settings import local_now
+from core.warehouse import writer
 from sources.intake.store import add_event
 
 # A build holds the warehouse for about a minute; an analyst's click waits a few seconds, then is told.

@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from orchestration.warehouse import WarehouseUnavailable
+from core.warehouse import WarehouseUnavailable
 from portal.accounts.access import REVIEW_PERMISSION, audit
 from portal.review import services
 from portal.review.forms import ReturnForm

@@ -22,7 +22,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orchestration.warehouse import WarehouseUnavailable
+from core.warehouse import WarehouseUnavailable
 from portal.accounts.access import SUBMIT_PERMISSION, departments_of
 from portal.accounts.models import AuditEntry
 from reports.upstream import Refused, ingest_package

@@ -20,8 +20,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from orchestration.settings import Settings, local_now
-from orchestration.warehouse import writer
+from core.settings import Settings, local_now
+from core.warehouse import writer
 from sources.catalogue import Catalogue
 from sources.forms.layout import CSV_ENCODINGS
 from sources.intake.archive import archive_bytes, display_name, sha256_hex

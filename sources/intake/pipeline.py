@@ -27,9 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.faults import fault_point
-from orchestration.settings import TIMEZONE, Settings
-from orchestration.warehouse import writer
+from core.faults import fault_point
+from core.settings import TIMEZONE, Settings
+from core.warehouse import writer
 from sources.catalogue import Catalogue, load
 from sources.centres.summaries import restore_summary_receipts
 from sources.intake import temporaries
@@ -293,7 +293,7 @@ def _one(
     except Exception as exc:  # one damaged file must never stop the other departments' files
         checked = None
         problems = [failure_problem(exc)]
-        from orchestration.failure_log import record_file_failure
+        from core.failure_log import record_file_failure
 
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
         record_file_failure(settings, name, submission_id, sha, reason)

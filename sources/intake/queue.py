@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from orchestration.settings import Settings
-from orchestration.warehouse import WarehouseUnavailable
+from core.settings import Settings
+from core.warehouse import WarehouseUnavailable
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
 from sources.intake.pipeline import Incoming, Outcome, ingest, judge

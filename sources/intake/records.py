@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import Settings, local_now
-from orchestration.warehouse import writer
+from core.settings import Settings, local_now
+from core.warehouse import writer
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
 from sources.intake.duckdb_errors import explain_duckdb_error

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import Settings, local_now
+from core.settings import Settings, local_now
 from sources.intake.store import locked_periods, locking_period
 from sources.periods import Period
 

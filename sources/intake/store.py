@@ -14,7 +14,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from orchestration.faults import fault_point
+from core.faults import fault_point
 from sources.intake.problems import Problem, error
 from sources.intake.raw_schema import ensure_raw_schema
 from sources.periods import Period

@@ -28,7 +28,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from orchestration.settings import DBT_PROJECT_DIR  # noqa: E402
+from core.settings import DBT_PROJECT_DIR  # noqa: E402
 from sources.intake.raw_schema import ensure_raw_schema  # noqa: E402
 
 CITY_CODES = ["350100", "350200", "350300", "350400", "350500", "350600", "350700", "350800", "350900"]

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.catalogue import load
 from sources.forms.spec import assignment, form_spec, submitters
 from sources.forms.xlsx_template import write_xlsx_form

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from sources.catalogue import load
 from sources.forms.spec import assignment
 from sources.forms.xlsx_template import render_xlsx_form

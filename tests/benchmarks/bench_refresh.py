@@ -78,7 +78,7 @@ import os
 from datetime import datetime
 from decimal import Decimal
 import duckdb
-from orchestration.settings import TIMEZONE, Settings
+from core.settings import TIMEZONE, Settings
 from sources.catalogue import load
 from sources.forms.spec import assignment
 from sources.forms.xlsx_template import write_xlsx_form

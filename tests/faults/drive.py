@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
 
         build_in_warehouse(settings.warehouse, settings.outbox, Period.parse(argv[1]))
     elif action == "snapshot":
-        from orchestration.snapshot import publish_snapshot
+        from core.snapshot import publish_snapshot
 
         publish_snapshot(settings)
     else:

@@ -1,4 +1,4 @@
-"""The fault harness: crash a real process at a chosen point (IPWH_FAULT, orchestration/faults.py) or at
+"""The fault harness: crash a real process at a chosen point (IPWH_FAULT, core/faults.py) or at
 a random moment (SIGKILL after a delay), then check the invariants a clerk relies on.
 
 Invariants (each check returns the violations it found, in words):
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import REPO_ROOT, Settings
+from core.settings import REPO_ROOT, Settings
 from reports.registry import exchange_files
 from sources.catalogue import Catalogue
 from tests.form_files import CREATION_VALUES, blank_form, fill

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.settings import REPO_ROOT, Settings
+from core.settings import REPO_ROOT, Settings
 from tests.faults import harness
 from tests.faults.harness import Tally
 

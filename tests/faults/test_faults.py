@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from tests.faults import harness
 from tests.faults.harness import FULL, Tally
 from tests.sample_cache import built_sample, copy_sample

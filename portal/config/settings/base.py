@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 PORTAL_DIR = Path(__file__).resolve().parents[2]
 IPWH = Settings.from_env()  # the warehouse, archive, receipts and queue the portal works on

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from django.urls import reverse
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from portal.conftest import TODAY
 from sources.intake.status import read_status
 from tests.test_returns_support import close_gate, copy_of, open_gate, sample_warehouse

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from portal.conftest import FORM, GULOU, PASSWORD, PERIOD, TAIJIANG, filled_form
 from tests.form_files import CREATION_VALUES
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from orchestration.settings import Settings
+from core.settings import Settings
 from portal.conftest import FORM, GULOU, PERIOD, filled_form
 from portal.submissions.models import PortalSubmission
 from portal.submissions.services import merge_now

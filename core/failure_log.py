@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.settings import Settings, local_now
+from core.settings import Settings, local_now
 
 FAILURE_LOG = "failures.log"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.faults import fault_point
-from orchestration.settings import Settings, local_now
-from orchestration.warehouse import WarehouseUnavailable
+from core.faults import fault_point
+from core.settings import Settings, local_now
+from core.warehouse import WarehouseUnavailable
 
 SNAPSHOT_SCHEMAS = ("marts", "catalogue", "quality")
 
