@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
 	@echo "make test  - install if needed, then run the whole test suite (lint, dbt, pytest)"
-	@echo "make test-spark - the dbt project built on Apache Spark and every mart compared with DuckDB's (about 10 min)"
+	@echo "make test-spark - the dbt project built on Apache Spark and every mart compared with DuckDB's (5-10 min)"
 	@echo "make faults - the full fault harness: SIGKILL/SIGTERM at every crash point, then the invariants (about 40 min on 2 busy cores)"
 
 $(STAMP): pyproject.toml constraints.txt
