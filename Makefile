@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-clock faults lint manifest print-tools browser postgres lock clean help
+.PHONY: run test test-spark java test-clock faults lint manifest print-tools browser postgres lock clean help
 
 help:
 	@echo "make run   - install if needed, load the sample scenario and build the warehouse under var/"
 	@echo "make test  - install if needed, then run the whole test suite (lint, dbt, pytest)"
+	@echo "make test-spark - the dbt project built on Apache Spark and every mart compared with DuckDB's (5-10 min)"
 	@echo "make faults - the full fault harness: SIGKILL/SIGTERM at every crash point, then the invariants (about 40 min on 2 busy cores)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -91,6 +92,25 @@ test-clock: $(STAMP)
 	  faketime -f "@$$day 10:00:00" \
 	    $(BIN)/python -m pytest -n 2 --dist loadfile -q -p no:cacheprovider $(CLOCK_TESTS) || exit 1; \
 	done
+
+# The same dbt project on Apache Spark (local[2], in-process), every mart compared figure by figure with
+# the DuckDB build of the sample (tests/spark). The spark extra (dbt-spark, pyspark) is installed only
+# here, and Java 17 from Debian's packages when missing, so `make test` does not pay for them.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+JAVA_PACKAGES := openjdk-17-jre-headless
+java:
+	@if command -v java >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	$$SUDO mkdir -p /usr/share/man/man1; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $(JAVA_PACKAGES) \
+	  || { echo "could not install $(JAVA_PACKAGES): Spark needs Java 17" >&2; exit 1; }
+
+test-spark: $(SPARK_STAMP) java
+	IPWH_SPARK_TESTS=1 $(BIN)/python -m pytest tests/spark -p no:xdist -q -s
 
 # The full fault harness (tests/faults/): `make test` runs its short form; this runs every crash point,
 # random-moment kills, and `ipwh run` killed during dbt, and prints the trials and invariant violations.

@@ -157,26 +157,67 @@ class Settings:
             os.environ["IPWH_REGION"] = self.region_override
 
 
-# The Dagster instance: local runs send nothing anywhere, and DuckDB has one writer, so the run
-# queue starts one run at a time (the sensor's and the schedules' runs wait their turn).
+# The Dagster instance: local runs send nothing anywhere. Every job that opens the warehouse carries
+# WAREHOUSE_TAG with its engine; the run queue starts one such run at a time per engine (DuckDB has
+# one writing process). The embedded default keeps the instance storage in SQLite files under
+# dagster/ and starts one run at a time in all. IPWH_DAGSTER_POSTGRES_URL (postgresql+psycopg2://…) moves the
+# storage to Postgres, for a webserver and daemon on other machines or processes than the runs;
+# IPWH_DAGSTER_MAX_RUNS then lets that many runs go at once (still one warehouse run per engine).
+WAREHOUSE_TAG = "ipwh/warehouse"
+POSTGRES_URL_SETTING = "IPWH_DAGSTER_POSTGRES_URL"
+MAX_RUNS_SETTING = "IPWH_DAGSTER_MAX_RUNS"
 INSTANCE_SETTINGS: dict[str, dict[str, object]] = {
     "telemetry": {"enabled": False},
-    "concurrency": {"runs": {"max_concurrent_runs": 1}},
+    "concurrency": {
+        "runs": {
+            "max_concurrent_runs": 1,
+            "tag_concurrency_limits": [{"key": WAREHOUSE_TAG, "value": "duckdb", "limit": 1}],
+        }
+    },
 }
+# The storage section this module writes for Postgres: the URL stays in the environment, not the file.
+POSTGRES_STORAGE = {"postgres": {"postgres_url": {"env": POSTGRES_URL_SETTING}}}
 
 
-def write_instance_yaml(path: Path) -> None:
-    """Create or update dagster.yaml with INSTANCE_SETTINGS, keeping any other keys already there."""
+def instance_settings(environ: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
+    """INSTANCE_SETTINGS, with Postgres storage and a wider run queue when IPWH_DAGSTER_POSTGRES_URL is set."""
+    env = os.environ if environ is None else environ
+    url = env.get(POSTGRES_URL_SETTING, "").strip()
+    if not url:
+        return INSTANCE_SETTINGS
+    # The driver is named: SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, on which
+    # dagster-postgres's event notifications fail.
+    if not url.startswith("postgresql+psycopg2://"):
+        shown = url.split("@")[-1]  # never the password
+        raise ConfigError(
+            f"{POSTGRES_URL_SETTING} 应为 postgresql+psycopg2://用户:密码@主机:端口/库名 形式的地址，当前为 …@{shown}。"
+        )
+    raw_runs = env.get(MAX_RUNS_SETTING, "4").strip()
+    if not raw_runs.isdigit() or not 1 <= int(raw_runs) <= 64:
+        raise ConfigError(f"{MAX_RUNS_SETTING} 应为 1 到 64 之间的整数（同时运行的作业数），当前为 {raw_runs!r}。")
+    runs = {
+        "max_concurrent_runs": int(raw_runs),
+        "tag_concurrency_limits": [{"key": WAREHOUSE_TAG, "value": "duckdb", "limit": 1}],
+    }
+    return {**INSTANCE_SETTINGS, "concurrency": {"runs": runs}, "storage": POSTGRES_STORAGE}
+
+
+def write_instance_yaml(path: Path, environ: dict[str, str] | None = None) -> None:
+    """Create or update dagster.yaml with instance_settings(), keeping any other keys already there."""
     import yaml
 
+    wanted_settings = instance_settings(environ)
     current: dict[str, object] = {}
     if path.exists():
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         current = loaded if isinstance(loaded, dict) else {}
     merged = dict(current)
-    for key, wanted in INSTANCE_SETTINGS.items():
+    for key, wanted in wanted_settings.items():
         section = merged.get(key)
-        merged[key] = _merge(section if isinstance(section, dict) else {}, wanted)
+        # The storage is one kind or another: replaced whole, never merged.
+        merged[key] = wanted if key == "storage" else _merge(section if isinstance(section, dict) else {}, wanted)
+    if "storage" not in wanted_settings and merged.get("storage") == POSTGRES_STORAGE:
+        del merged["storage"]  # the setting was removed: back to the embedded SQLite storage
     if isinstance(merged.get("run_queue"), dict):
         # `run_queue.max_concurrent_runs` conflicts with `concurrency.runs`; the latter wins.
         merged["run_queue"] = {k: v for k, v in merged["run_queue"].items() if k != "max_concurrent_runs"}

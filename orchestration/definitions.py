@@ -38,7 +38,7 @@ from core.settings import Settings
 from orchestration.dbt import DBT_OP_NAME, build_dbt_assets, dbt_resource, manifest_path
 from orchestration.failures import record_run_failures
 from orchestration.intake_assets import INTAKE_KEYS, external_raw_specs, inbox_spec, intake_inbox
-from orchestration.names import INTAKE_JOB, MAIN_JOB, RETURNS_JOBS
+from orchestration.names import INTAKE_JOB, MAIN_JOB, RETURNS_JOBS, WAREHOUSE_RUN_TAGS
 from orchestration.partitions import PERIOD_PARTITIONS
 from orchestration.schedules import build_schedule, remind_job, remind_schedule, returns_schedule
 from orchestration.sensors import inbox_sensor
@@ -144,12 +144,14 @@ def build_definitions(
             selection=AssetSelection.assets(*unpartitioned),
             description="接收收件箱、载入目录并构建仓库全部模型与检查，随后发布分析快照",
             hooks={publish_snapshot_hook},
+            tags=WAREHOUSE_RUN_TAGS,
         ),
         define_asset_job(
             INTAKE_JOB,
             selection=AssetSelection.assets(*INTAKE_KEYS).downstream() & AssetSelection.assets(*unpartitioned),
             description="收件箱有新报表时：接收，再刷新原始表下游的模型与检查，随后发布分析快照",
             hooks={publish_snapshot_hook},
+            tags=WAREHOUSE_RUN_TAGS,
         ),
         remind_job,
     ]
@@ -163,6 +165,7 @@ def build_definitions(
                 job_name,
                 selection=AssetSelection.assets(*keys),
                 description=f"质量闸门与上报报表（{period_type}，一个报告期一个分区）",
+                tags=WAREHOUSE_RUN_TAGS,
             )
         )
         schedules.append(returns_schedule(period_type, job_name))

@@ -27,7 +27,7 @@ from dagster import (
 )
 
 from core.settings import Settings
-from orchestration.names import REMIND_JOB
+from orchestration.names import REMIND_JOB, WAREHOUSE_RUN_TAGS
 from orchestration.partitions import PERIOD_PARTITIONS, TIMEZONE_NAME, latest_ended_partition
 
 BUILD_HOUR = 6  # the warehouse is rebuilt first …
@@ -130,7 +130,7 @@ def remind_op(context: OpExecutionContext, config: RemindConfig) -> None:
     context.log.info(f"提醒已写入 {report.text_path} 与 {report.csv_path}{mailed}")
 
 
-@job(name=REMIND_JOB, description="每日报送提醒：即将到期与逾期未报的单位")
+@job(name=REMIND_JOB, description="每日报送提醒：即将到期与逾期未报的单位", tags=WAREHOUSE_RUN_TAGS)
 def remind_job() -> None:
     remind_op()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from core.settings import REPO_ROOT, SEEDS_DIR
 from sources.catalogue import Catalogue
 
 SEED_DOCS = REPO_ROOT.parent / "shared" / "seeds"
+# The Spark build compared with DuckDB's (tests/spark) takes minutes and needs Java and the spark
+# extra: make test-spark runs it, with IPWH_SPARK_TESTS=1.
+collect_ignore = [] if os.environ.get("IPWH_SPARK_TESTS") == "1" else ["spark"]
 
 
 @pytest.fixture

@@ -95,10 +95,14 @@
 {%- endmacro %}
 
 {% macro spark__ordered_string_agg(value, separator, order_by, distinct, where) -%}
-    {#- Spark fails on listagg(distinct …) with a filter clause: the filter goes into the value instead. -#}
+    {#- Spark 4.3 fails on listagg(distinct …) beside a filter clause or another distinct aggregate
+        (ClassCastException in RewriteDistinctAggregates): distinct values are a sorted set instead,
+        the filter goes into the value, and no value left gives null as string_agg does. -#}
     {%- if distinct -%}
         {%- set kept = value if where is none else 'case when ' ~ where ~ ' then ' ~ value ~ ' end' -%}
-        listagg(distinct {{ kept }}, {{ separator }}) within group (order by {{ kept }})
+        case when size(collect_set({{ kept }})) > 0
+            then array_join(array_sort(collect_set({{ kept }})), {{ separator }})
+        end
     {%- else -%}
         listagg({{ value }}, {{ separator }}) within group (order by {{ order_by if order_by is not none else value }})
         {%- if where is not none %} filter (where {{ where }}){% endif %}
@@ -165,4 +169,20 @@
     lateral view explode(
         case when {{ start }} <= {{ stop }} then sequence({{ start }}, {{ stop }}, {{ step }}) end
     ) {{ alias }} as {{ column }}
+{%- endmacro %}
+
+{#- numerator / denominator as DuckDB divides: in double precision whatever the operand types.
+    Spark divides decimals as decimals, rounded to the quotient's scale (6 digits for a day count
+    over 365.25), and its figures then drift from DuckDB's at the 6th significant digit. Each side is
+    bracketed: divide('a * b', 'c') is (a * b) / (c). -#}
+{% macro divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('divide', 'ip_warehouse')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__divide(numerator, denominator) -%}
+    ({{ numerator }}) / ({{ denominator }})
+{%- endmacro %}
+
+{% macro spark__divide(numerator, denominator) -%}
+    cast({{ numerator }} as double) / ({{ denominator }})
 {%- endmacro %}

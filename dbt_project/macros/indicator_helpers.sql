@@ -15,7 +15,7 @@
 {#- A value in base units expressed in a unit whose to_base_factor is `factor`, as exact DECIMAL(38, 12).
     Multiplies by the reciprocal, which is exact for the catalogue's decimal units (1, 10⁴, 10⁸). -#}
 {% macro from_base_unit(value, factor) -%}
-    cast(cast({{ value }} as decimal(38, 6)) * cast(1 / {{ factor }} as decimal(38, 12)) as decimal(38, 12))
+    cast(cast({{ value }} as decimal(38, 6)) * cast({{ divide('1', factor) }} as decimal(38, 12)) as decimal(38, 12))
 {%- endmacro %}
 
 {#- True when `value` meets the target under the comparator (> or >=; <= for an absence of events or
@@ -30,7 +30,7 @@
 
 {#- Percentage change from `base` to `value`; null when the base is null or zero. -#}
 {% macro pct_change(value, base) -%}
-    case when {{ base }} <> 0 then cast(({{ value }} - {{ base }}) / abs({{ base }}) * 100 as decimal(38, 6)) end
+    case when {{ base }} <> 0 then cast({{ divide('(' ~ value ~ ' - ' ~ base ~ ')', 'abs(' ~ base ~ ')') }} * 100 as decimal(38, 6)) end
 {%- endmacro %}
 
 {#- Round for display to a per-row number of decimals (DuckDB needs a constant precision); the

@@ -122,7 +122,7 @@ select
         when s.numerator_missing > 0 then null
         when not i.has_denominator then {{ from_base_unit('s.numerator_base * i.factor', 'i.unit_factor') }}
         when s.denominator_missing > 0 or s.denominator_base = 0 then null
-        else cast(s.numerator_base / s.denominator_base * i.factor / i.unit_factor as decimal(38, 12))
+        else cast({{ divide('s.numerator_base', 's.denominator_base') }} * i.factor / i.unit_factor as decimal(38, 12))
     end as value,
     case
         when s.is_missing_for_coverage and (s.numerator_missing > 0 or s.denominator_missing > 0)
@@ -138,7 +138,9 @@ select
         when s.ytd_numerator_missing > 0 then null
         when not i.has_denominator then {{ from_base_unit('s.ytd_numerator_base * i.factor', 'i.unit_factor') }}
         when s.ytd_denominator_missing > 0 or s.ytd_denominator_base = 0 then null
-        else cast(s.ytd_numerator_base / s.ytd_denominator_base * i.factor / i.unit_factor as decimal(38, 12))
+        else cast(
+            {{ divide('s.ytd_numerator_base', 's.ytd_denominator_base') }} * i.factor / i.unit_factor as decimal(38, 12)
+        )
     end as ytd_value,
     s.is_sample
 from summed as s

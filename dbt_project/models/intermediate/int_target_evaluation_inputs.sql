@@ -324,13 +324,13 @@ trend as (
         ) as growth_years_counted,
         count(*) filter (
             where previous_value <> 0 and other_previous_value <> 0
-            and value / previous_value >= other_value / other_previous_value
+            and {{ divide('value', 'previous_value') }} >= {{ divide('other_value', 'other_previous_value') }}
         ) as growth_years_met,
         max_by(
-            (value / previous_value - 1) * 100, period_year
+            ({{ divide('value', 'previous_value') }} - 1) * 100, period_year
         ) filter (where previous_value <> 0 and value is not null) as latest_growth_pct,
         max_by(
-            (other_value / other_previous_value - 1) * 100, period_year
+            ({{ divide('other_value', 'other_previous_value') }} - 1) * 100, period_year
         ) filter (where other_previous_value <> 0 and other_value is not null) as latest_other_growth_pct
     from changes
     group by 1, 2
@@ -420,7 +420,10 @@ assembled as (
         case
             when rw.exact_window_value is not null and t.has_denominator then rw.exact_window_value
             when s.window_denominator <> 0
-                then cast(s.window_numerator / s.window_denominator * t.factor / t.unit_factor as decimal(38, 12))
+                then cast(
+                    {{ divide('s.window_numerator', 's.window_denominator') }} * t.factor / t.unit_factor
+                    as decimal(38, 12)
+                )
         end as window_share,
         rw.exact_window_value is not null as window_is_exact,
         tr.changes_counted,

@@ -39,7 +39,10 @@ with_growth as (
                 baseline_value > 0 and baseline_date is not null and latest_year_value > 0
                 and latest_year > year(baseline_date)
                 then (
-                    power(latest_year_value / baseline_value, 1.0 / (latest_year - year(baseline_date))) - 1
+                    power(
+                        {{ divide('latest_year_value', 'baseline_value') }},
+                        {{ divide('1.0', '(latest_year - year(baseline_date))') }}
+                    ) - 1
                 ) * 100
         end as cagr_to_latest_year_pct
     from assembled
@@ -96,15 +99,19 @@ with_fallback as (
 timed as (
     select
         *,
-        greatest({{ days_between('period_start', 'data_end') }} + 1, 0)
-        / ({{ days_between('period_start', 'target_date') }} + 1) as elapsed_share,
-        greatest({{ days_between('data_end', 'target_date') }}, 0) / 365.25 as remaining_years,
-        greatest({{ days_between('period_start', 'evaluation_date') }} + 1, 0)
-        / ({{ days_between('period_start', 'target_date') }} + 1) as calendar_elapsed_share,
+        {{ divide(
+            "greatest(" ~ days_between('period_start', 'data_end') ~ " + 1, 0)",
+            "(" ~ days_between('period_start', 'target_date') ~ " + 1)"
+        ) }} as elapsed_share,
+        {{ divide("greatest(" ~ days_between('data_end', 'target_date') ~ ", 0)", '365.25') }} as remaining_years,
+        {{ divide(
+            "greatest(" ~ days_between('period_start', 'evaluation_date') ~ " + 1, 0)",
+            "(" ~ days_between('period_start', 'target_date') ~ " + 1)"
+        ) }} as calendar_elapsed_share,
         evaluation_date >= target_date or window_ended as is_closed,
         case
             when baseline_date is not null and data_end > baseline_date
-                then {{ days_between('baseline_date', 'data_end') }} / 365.25
+                then {{ divide(days_between('baseline_date', 'data_end'), '365.25') }}
         end as years_since_baseline
     from with_fallback
 ),
@@ -117,13 +124,13 @@ judged as (
                 then
                     case
                         when baseline_value is not null and target_value <> baseline_value
-                            then (current_value - baseline_value) / (target_value - baseline_value) * 100
-                        when target_value <> 0 then current_value / target_value * 100
+                            then {{ divide('current_value - baseline_value', 'target_value - baseline_value') }} * 100
+                        when target_value <> 0 then {{ divide('current_value', 'target_value') }} * 100
                     end
             when
                 target_kind in ('cumulative_min', 'annual_min', 'annual_average_min', 'share_min', 'cagr_min')
                 and target_value <> 0
-                then current_value / target_value * 100
+                then {{ divide('current_value', 'target_value') }} * 100
         end as completion_pct_raw,
         {{ meets('current_value', 'target_value', 'comparator') }} as meets_target_now,
         -- The data cover everything the basis judges.
@@ -168,14 +175,14 @@ paced as (
             when
                 target_kind in ('level_by_date', 'count_by_date', 'coverage_min', 'cumulative_min')
                 and elapsed_share > 0
-                then completion_pct_raw / 100 / least(elapsed_share, 1)
+                then {{ divide('completion_pct_raw', '100') }} / least(elapsed_share, 1)
             when target_kind in ('annual_min', 'annual_average_min', 'share_min')
-                then completion_pct_raw / 100
-            when target_kind = 'cagr_min' and target_value <> 0 then current_value / target_value
+                then {{ divide('completion_pct_raw', '100') }}
+            when target_kind = 'cagr_min' and target_value <> 0 then {{ divide('current_value', 'target_value') }}
             when target_kind in ('trend_up', 'annual_increase') and changes_counted > 0
-                then changes_up / changes_counted
+                then {{ divide('changes_up', 'changes_counted') }}
             when target_kind = 'growth_at_least_other' and growth_years_counted > 0
-                then growth_years_met / growth_years_counted
+                then {{ divide('growth_years_met', 'growth_years_counted') }}
         end as pace_ratio,
         -- What a final judgement still lacks once the target date has passed (Chinese, exact periods).
         case basis
@@ -315,29 +322,39 @@ select
         when
             target_kind in ('level_by_date', 'count_by_date', 'coverage_min', 'cumulative_min')
             and remaining_years > 0
-            then cast((target_value - current_value) / remaining_years as decimal(38, 6))
+            then cast({{ divide('(target_value - current_value)', 'remaining_years') }} as decimal(38, 6))
         when target_kind = 'annual_average_min' and plan_years > plan_years_due
-            then cast((target_value * plan_years - sum_of_years) / (plan_years - plan_years_due) as decimal(38, 6))
+            then cast(
+                {{ divide('(target_value * plan_years - sum_of_years)', '(plan_years - plan_years_due)') }}
+                as decimal(38, 6)
+            )
         when basis = 'each_year' and plan_years > plan_years_due then target_value
     end as required_per_year,
     case
         when
             target_kind in ('level_by_date', 'count_by_date') and remaining_years > 0 and current_value > 0
             and not meets_target_now
-            then cast((power(target_value / current_value, 1 / remaining_years) - 1) * 100 as decimal(38, 6))
+            then cast(
+                (power({{ divide('target_value', 'current_value') }}, 1 / remaining_years) - 1) * 100 as decimal(38, 6)
+            )
         when
             target_kind = 'cagr_min' and latest_year_value > 0 and baseline_value > 0
             and last_plan_year > latest_year
             then cast((power(
-                baseline_value * power(1 + target_value / 100, last_plan_year - year(baseline_date))
-                / latest_year_value,
-                1.0 / (last_plan_year - latest_year)
+                {{ divide(
+                    "baseline_value * power(1 + " ~ divide('target_value', '100') ~ ", last_plan_year - year(baseline_date))",
+                    'latest_year_value'
+                ) }},
+                {{ divide('1.0', '(last_plan_year - latest_year)') }}
             ) - 1) * 100 as decimal(38, 6))
     end as required_growth_pct,
     -- Average annual growth from the baseline to the latest value (Open SDG's current CAGR).
     case
         when baseline_value > 0 and latest_value > 0 and years_since_baseline > 0
-            then cast((power(latest_value / baseline_value, 1 / years_since_baseline) - 1) * 100 as decimal(38, 6))
+            then cast(
+                (power({{ divide('latest_value', 'baseline_value') }}, 1 / years_since_baseline) - 1) * 100
+                as decimal(38, 6)
+            )
     end as cagr_from_baseline_pct,
     -- The value at the target date if the current average growth continues.
     case
@@ -345,16 +362,23 @@ select
             then cast(case
                 when remaining_years = 0 then current_value
                 when baseline_value > 0 and current_value > 0 and years_since_baseline > 0
-                    then current_value * power(current_value / baseline_value, remaining_years / years_since_baseline)
+                    then current_value * power(
+                        {{ divide('current_value', 'baseline_value') }}, remaining_years / years_since_baseline
+                    )
                 when baseline_value is not null and years_since_baseline > 0
-                    then current_value + (current_value - baseline_value) / years_since_baseline * remaining_years
+                    then
+                        current_value
+                        + {{ divide('(current_value - baseline_value)', 'years_since_baseline') }} * remaining_years
             end as decimal(38, 6))
         when target_kind = 'cumulative_min' and current_value_source = 'data' and elapsed_share > 0
-            then cast(current_value / least(elapsed_share, 1) as decimal(38, 6))
+            then cast({{ divide('current_value', 'least(elapsed_share, 1)') }} as decimal(38, 6))
         when target_kind = 'annual_average_min' then cast(current_value as decimal(38, 6))
         when target_kind = 'cagr_min' and latest_year_value is not null
             then
-                cast(latest_year_value * power(1 + current_value / 100, last_plan_year - latest_year) as decimal(38, 6))
+                cast(
+                    latest_year_value * power(1 + {{ divide('current_value', '100') }}, last_plan_year - latest_year)
+                    as decimal(38, 6)
+                )
     end as projected_value,
     cast(average_of_years as decimal(38, 12)) as annual_average_value,
     plan_years,

@@ -42,12 +42,15 @@ record_baselines as (
             when count(*) filter (where r.weighted_value is null) > 0 then null
             when not any_value(t.has_denominator)
                 then cast(
-                    sum(r.weighted_value) * any_value(t.factor) / any_value(t.unit_factor) as decimal(38, 12)
+                    {{ divide('sum(r.weighted_value) * any_value(t.factor)', 'any_value(t.unit_factor)') }}
+                    as decimal(38, 12)
                 )
             when sum(r.weighted_value) filter (where r.term_role = 'denominator') <> 0
                 then cast(
-                    sum(r.weighted_value) filter (where r.term_role = 'numerator')
-                    / sum(r.weighted_value) filter (where r.term_role = 'denominator')
+                    {{ divide(
+                        "sum(r.weighted_value) filter (where r.term_role = 'numerator')",
+                        "sum(r.weighted_value) filter (where r.term_role = 'denominator')"
+                    ) }}
                     * any_value(t.factor) / any_value(t.unit_factor) as decimal(38, 12)
                 )
         end as value,

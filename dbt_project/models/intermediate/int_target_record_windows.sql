@@ -149,8 +149,10 @@ select
     cast(coalesce(n.value, 0) as decimal(38, 12)) as exact_window_numerator,
     cast(dn.value as decimal(38, 12)) as exact_window_denominator,
     case
-        when not w.has_denominator then cast(coalesce(n.value, 0) * w.factor / w.unit_factor as decimal(38, 12))
-        when dn.value <> 0 then cast(coalesce(n.value, 0) / dn.value * w.factor / w.unit_factor as decimal(38, 12))
+        when not w.has_denominator
+            then cast({{ divide('coalesce(n.value, 0) * w.factor', 'w.unit_factor') }} as decimal(38, 12))
+        when dn.value <> 0
+            then cast({{ divide('coalesce(n.value, 0)', 'dn.value') }} * w.factor / w.unit_factor as decimal(38, 12))
     end as exact_window_value,
     x.is_sample
 from windows as w

@@ -17,12 +17,16 @@ select
     count(*) filter (where c.is_expected and not c.is_received and not c.is_missing) as not_yet_due,
     count(*) filter (where not c.is_expected and c.is_received) as unexpected_received,
     cast(
-        count(*) filter (where c.is_expected and c.is_received) * 100.0
-        / nullif(count(*) filter (where c.is_expected), 0) as decimal(9, 2)
+        {{ divide(
+            'count(*) filter (where c.is_expected and c.is_received) * 100.0',
+            'nullif(count(*) filter (where c.is_expected), 0)'
+        ) }} as decimal(9, 2)
     ) as completeness_pct,
     cast(
-        count(*) filter (where c.is_expected and c.is_on_time) * 100.0
-        / nullif(count(*) filter (where c.is_expected), 0) as decimal(9, 2)
+        {{ divide(
+            'count(*) filter (where c.is_expected and c.is_on_time) * 100.0',
+            'nullif(count(*) filter (where c.is_expected), 0)'
+        ) }} as decimal(9, 2)
     ) as timeliness_pct,
     bool_or(c.is_sample) as is_sample
 from {{ ref('fct_submission_completeness') }} as c
