@@ -34,7 +34,7 @@ from reports.signing import VerifyError, members, verify_package
 from reports.upstream_keys import registered
 from sources.catalogue import Catalogue, load
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
-from sources.intake.problems import Problem, error
+from sources.intake.problems import Problem, error, problem_row
 from sources.intake.receipt_rows import UPSTREAM_PREFIX, upstream_labels
 from sources.intake.receipts import ReceiptData, receipt_folder, write_receipt
 from sources.intake.store import Batch, locking_period, period_locked_problem
@@ -163,7 +163,7 @@ def ingest_package(
             "phone": None,
             "reported_on": claim.get("submitted_at"),
         }
-        problem_rows = [_problem_row(submission_id, sha, p) for p in problems]
+        problem_rows = [problem_row(submission_id, sha, p) for p in problems]
         version, superseded = batch.add(submission, values, problem_rows, actor)
         batch.flush(con)
         form_label, department_label = upstream_labels(catalogue, FORM_CODE, department) if department else (None, None)
@@ -402,18 +402,3 @@ def _ancestors(code: str, regions: dict[str, dict[str, str]]) -> list[str]:
 
 def _problem(code: str, message: str, fix: str = "请下级单位核对后重新报送") -> Problem:
     return error(f"upstream_{code}", message, fix)
-
-
-def _problem_row(submission_id: str, sha: str, p: Problem) -> dict[str, object]:
-    return {
-        "submission_id": submission_id,
-        "file_sha256": sha,
-        "severity": p.severity,
-        "problem_code": p.code,
-        "sheet": p.sheet,
-        "cell": p.cell,
-        "element_code": p.element_code,
-        "found": p.found,
-        "message": p.message,
-        "fix": p.fix,
-    }

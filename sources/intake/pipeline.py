@@ -34,7 +34,7 @@ from sources.catalogue import Catalogue, load
 from sources.centres.summaries import restore_summary_receipts
 from sources.intake import temporaries
 from sources.intake.archive import archive_bytes, display_name, sha256_hex
-from sources.intake.problems import Problem, error
+from sources.intake.problems import Problem, error, problem_row
 from sources.intake.readers import Unreadable, cell_text, failure_problem, read_form
 from sources.intake.readers import file_format as detect_format
 from sources.intake.receipt_rows import receipt_from_rows, restore_receipts
@@ -364,7 +364,7 @@ def _one(
                     "is_sample": sample,
                 }
             )
-    problem_rows = [_problem_row(submission_id, sha, p) for p in problems]
+    problem_rows = [problem_row(submission_id, sha, p) for p in problems]
     version, superseded = batch.add(submission, values, problem_rows, actor, task_reports)
     receipt = ReceiptData(
         submission_id,
@@ -385,21 +385,6 @@ def _one(
         is_sample=sample,
     )
     return Outcome(item.path, receipt, None, checked)
-
-
-def _problem_row(submission_id: str, sha: str, p: Problem) -> dict[str, object]:
-    return {
-        "submission_id": submission_id,
-        "file_sha256": sha,
-        "severity": p.severity,
-        "problem_code": p.code,
-        "sheet": p.sheet,
-        "cell": p.cell,
-        "element_code": p.element_code,
-        "found": p.found,
-        "message": p.message,
-        "fix": p.fix,
-    }
 
 
 def _same_drop(prior: PriorFile, name: str, received_at: datetime, inbox: str | None) -> bool:

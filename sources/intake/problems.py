@@ -42,3 +42,19 @@ def error(code: str, message: str, fix: str, **where: str | None) -> Problem:
 
 def warning(code: str, message: str, fix: str, **where: str | None) -> Problem:
     return Problem(WARNING, code, message, fix, **where)
+
+
+def problem_row(submission_id: str, sha: str, p: Problem) -> dict[str, object]:
+    """One problem as a row of raw.submission_problems (forms and upstream packages alike)."""
+    return {
+        "submission_id": submission_id,
+        "file_sha256": sha,
+        "severity": p.severity,
+        "problem_code": p.code,
+        "sheet": p.sheet,
+        "cell": p.cell,
+        "element_code": p.element_code,
+        "found": p.found,
+        "message": p.message,
+        "fix": p.fix,
+    }
