@@ -4,12 +4,6 @@ run at a time) unchanged. The Postgres test starts its own cluster from Debian's
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +14,8 @@ from dagster import DagsterInstance, job, op
 from core.settings import ConfigError, Settings, instance_settings, write_instance_yaml
 from orchestration.definitions import build_definitions
 from orchestration.names import WAREHOUSE_RUN_TAGS, WAREHOUSE_TAG
+from tests.postgres_cluster import postgres_cluster
 
-PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
 URL = "IPWH_DAGSTER_POSTGRES_URL"
 
 
@@ -92,40 +86,10 @@ def test_every_job_that_opens_the_warehouse_queues_as_a_duckdb_run(tmp_path: Pat
     assert untagged == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    if not PG_BINS:
-        message = "未安装 Debian 的 postgresql 软件包（apt-get install postgresql）"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + "：CI 中必须安装（make postgres）")
-        pytest.skip(message + "：跳过 Dagster 的 Postgres 存储测试")
-    bin_dir = PG_BINS[-1].parent
-    root = Path(tempfile.mkdtemp(prefix="ipwh-dagster-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root: run the cluster as the package's user
-        owner = pwd.getpwnam("postgres")
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = root / "data", _free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
-
-    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "dagster", "--no-sync", "-E", "UTF8")
-    options = f"-k {root} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(root / "log"), "start")
-    try:
-        run(str(bin_dir / "createdb"), "-h", str(root), "-p", str(port), "-U", "dagster", "ipwh_dagster")
+    with postgres_cluster("dagster", "ipwh_dagster", " Dagster 的 Postgres 存储测试", listen="127.0.0.1") as (_, port):
         yield f"postgresql+psycopg2://dagster@127.0.0.1:{port}/ipwh_dagster"
-    finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @op
