@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
+from tests.sample_cache import built_sample, copy_sample
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +53,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+SAMPLE_ENV = ("IPWH_HOME", "IPWH_WAREHOUSE", "DAGSTER_HOME", "IPWH_TODAY", "IPWH_DBT_TARGET")
+
+
+@contextmanager
+def sample_home(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Iterator[Settings]:
+    """A copy of the built sample under a new IPWH_HOME on the sample's day, for a whole module; the
+    environment is put back afterwards (a module-scoped fixture cannot use monkeypatch)."""
+    home = tmp_path_factory.mktemp("sample") / "var"
+    saved = {k: os.environ.get(k) for k in SAMPLE_ENV}
+    os.environ.update(IPWH_HOME=str(home), IPWH_TODAY="2026-11-21", IPWH_DBT_TARGET=str(dbt_target))
+    os.environ.pop("IPWH_WAREHOUSE", None)
+    try:
+        copy_sample(built_sample(tmp_path_factory), home)
+        yield Settings.from_env()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

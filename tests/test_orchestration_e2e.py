@@ -5,7 +5,6 @@ The inbox sensor's run lives in test_orchestration_sensor_e2e.py, on its own cop
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,31 +14,17 @@ from core.settings import Settings
 from orchestration.partitions import latest_ended_partition
 from orchestration.runner import EXIT_OK, EXIT_REFUSED, Outcome, run_all
 from tests import orchestration_support as support
-from tests.sample_cache import built_sample, copy_sample
 
 pytestmark = pytest.mark.slow
 dbt_target = support.dbt_target
-ENV = ("IPWH_HOME", "IPWH_WAREHOUSE", "DAGSTER_HOME", "IPWH_TODAY", "IPWH_DBT_TARGET")
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Iterator[tuple[Settings, Outcome, list[str]]]:
-    home = tmp_path_factory.mktemp("sample") / "var"
-    saved = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(IPWH_HOME=str(home), IPWH_TODAY="2026-11-21", IPWH_DBT_TARGET=str(dbt_target))
-    os.environ.pop("IPWH_WAREHOUSE", None)
-    try:
-        copy_sample(built_sample(tmp_path_factory), home)
-        settings = Settings.from_env()
+    with support.sample_home(tmp_path_factory, dbt_target) as settings:
         lines: list[str] = []
         outcome = run_all(settings, echo=lines.append)
         yield settings, outcome, lines
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_run_builds_the_sample_and_the_latest_period_of_each_return(

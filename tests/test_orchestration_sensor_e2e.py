@@ -6,7 +6,6 @@ that `--dist loadfile` runs the two long files on two workers at once."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,30 +19,16 @@ from orchestration.names import INTAKE_JOB
 from orchestration.runner import prepare
 from tests import orchestration_support as support
 from tests.form_files import CREATION_VALUES, blank_form, fill
-from tests.sample_cache import built_sample, copy_sample
 
 pytestmark = pytest.mark.slow
 dbt_target = support.dbt_target
-ENV = ("IPWH_HOME", "IPWH_WAREHOUSE", "DAGSTER_HOME", "IPWH_TODAY", "IPWH_DBT_TARGET")
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory, dbt_target: Path) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("sample") / "var"
-    saved = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(IPWH_HOME=str(home), IPWH_TODAY="2026-11-21", IPWH_DBT_TARGET=str(dbt_target))
-    os.environ.pop("IPWH_WAREHOUSE", None)
-    try:
-        copy_sample(built_sample(tmp_path_factory), home)
-        settings = Settings.from_env()
+    with support.sample_home(tmp_path_factory, dbt_target) as settings:
         prepare(settings)  # what `ipwh run` and `ipwh ui` do first: folders, instance, manifest, raw tables
         yield settings
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_a_dropped_form_gets_its_receipt_and_refreshed_marts(
