@@ -27,7 +27,7 @@ import duckdb
 
 from core.faults import fault_point
 from expectations.gate import GateDecision, GateIssue, gate_decision
-from reports import registry, sdmx
+from reports import registry, reuse, sdmx
 from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
 from reports.spec import ReturnDefinition, load_conventions, load_definitions
 from reports.trace import Tracer, TraceRow
@@ -76,6 +76,7 @@ class BuildOutcome:
     built: list[BuiltReturn] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     unchanged_from: int | None = None  # set when the build equals the submitted version: nothing written
+    reused: bool = False  # the draft on disk was built from the very same inputs: nothing written
     changes: list[tuple[str, Change]] = field(default_factory=list)
 
     @property
@@ -116,9 +117,12 @@ def build_period(
     only: list[str] | None = None,
     reason: str | None = None,
     definitions: dict[str, ReturnDefinition] | None = None,
+    reuse_draft: bool = False,
 ) -> BuildOutcome:
     """Build every return that exists for `period`'s type; raise GateClosed (writing nothing) when the
-    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest."""
+    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest.
+    `reuse_draft`: leave the draft on disk as it is when it was built from the very same inputs
+    (reports/reuse.py); the outcome then says `reused` and lists nothing built."""
     decision = gate_decision(con, period)
     if not decision.passed:
         raise GateClosed(decision)
@@ -138,6 +142,23 @@ def build_period(
     previous = registry.read_submitted_manifest(con, outbox, period, submitted) if submitted else None
     conventions = load_conventions()
     explained_failures = _failure_subjects(con, decision)
+    key = None
+    if not only and not reason and definitions is None:
+        from core.settings import Settings  # the installation's region (IPWH_REGION) shapes the SDMX files
+
+        key = reuse.inputs_key(
+            con,
+            period_code=period.code,
+            returns=[d.code for d in selected],
+            decision=decision,
+            explained_failures=explained_failures,
+            submitted=submitted,
+            previous_sha256=previous.get("_sha256") if previous else None,
+            region_override=Settings.from_env().region_override,
+        )
+    if reuse_draft and key is not None and reuse.reusable(con, period.code, version, key, outcome.folder):
+        outcome.reused = True
+        return outcome
     for d in selected:
         try:
             outcome.built.append(
@@ -160,6 +181,7 @@ def build_period(
             for ch in _changes(old.get(b.definition.code), b, reason, previous)
         ]
     _write(con, outcome, decision, previous, submitted)
+    reuse.record_built(con, period.code, version, key, outcome.folder)
     return outcome
 
 
