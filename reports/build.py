@@ -109,20 +109,27 @@ def version_folder(outbox: Path, period: Period, version: int) -> Path:
     return period_folder(outbox, period) / f"v{version}"
 
 
-def build_period(
+@dataclass
+class _Plan:
+    """What a build of a period's returns starts from (read before anything is written)."""
+
+    decision: GateDecision
+    selected: list[ReturnDefinition]
+    submitted: int | None
+    previous: dict[str, Any] | None
+    explained_failures: dict[tuple[str, str | None], set[str]]
+    key: str | None  # reports/reuse.py; None: never reused
+    outcome: BuildOutcome
+
+
+def _plan(
     con: duckdb.DuckDBPyConnection,
     outbox: Path,
     period: Period,
-    *,
-    only: list[str] | None = None,
-    reason: str | None = None,
-    definitions: dict[str, ReturnDefinition] | None = None,
-    reuse_draft: bool = False,
-) -> BuildOutcome:
-    """Build every return that exists for `period`'s type; raise GateClosed (writing nothing) when the
-    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest.
-    `reuse_draft`: leave the draft on disk as it is when it was built from the very same inputs
-    (reports/reuse.py); the outcome then says `reused` and lists nothing built."""
+    only: list[str] | None,
+    reason: str | None,
+    definitions: dict[str, ReturnDefinition] | None,
+) -> _Plan:
     decision = gate_decision(con, period)
     if not decision.passed:
         raise GateClosed(decision)
@@ -140,7 +147,6 @@ def build_period(
     version = (submitted or 0) + 1
     outcome = BuildOutcome(period, version, version_folder(outbox, period, version))
     previous = registry.read_submitted_manifest(con, outbox, period, submitted) if submitted else None
-    conventions = load_conventions()
     explained_failures = _failure_subjects(con, decision)
     key = None
     if not only and not reason and definitions is None:
@@ -156,6 +162,39 @@ def build_period(
             previous_sha256=previous.get("_sha256") if previous else None,
             region_override=Settings.from_env().region_override,
         )
+    return _Plan(decision, selected, submitted, previous, explained_failures, key, outcome)
+
+
+def draft_is_current(con: duckdb.DuckDBPyConnection, outbox: Path, period: Period) -> bool:
+    """Whether the period's draft on disk was built from the very inputs a build would use now, so
+    `build_period(..., reuse_draft=True)` would write nothing (False while the gate is closed)."""
+    try:
+        plan = _plan(con, outbox, period, None, None, None)
+    except (GateClosed, ReturnsError, registry.SubmitError):
+        return False
+    return plan.key is not None and reuse.reusable(
+        con, period.code, plan.outcome.version, plan.key, plan.outcome.folder
+    )
+
+
+def build_period(
+    con: duckdb.DuckDBPyConnection,
+    outbox: Path,
+    period: Period,
+    *,
+    only: list[str] | None = None,
+    reason: str | None = None,
+    definitions: dict[str, ReturnDefinition] | None = None,
+    reuse_draft: bool = False,
+) -> BuildOutcome:
+    """Build every return that exists for `period`'s type; raise GateClosed (writing nothing) when the
+    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest.
+    `reuse_draft`: leave the draft on disk as it is when it was built from the very same inputs
+    (reports/reuse.py); the outcome then says `reused` and lists nothing built."""
+    plan = _plan(con, outbox, period, only, reason, definitions)
+    decision, previous, submitted, key, outcome = plan.decision, plan.previous, plan.submitted, plan.key, plan.outcome
+    version, explained_failures, selected = outcome.version, plan.explained_failures, plan.selected
+    conventions = load_conventions()
     if reuse_draft and key is not None and reuse.reusable(con, period.code, version, key, outcome.folder):
         outcome.reused = True
         return outcome
@@ -672,3 +711,13 @@ def build_in_warehouse(warehouse: Path, outbox: Path, period: Period, **options:
         raise WarehouseUnavailable(f"仓库文件 {warehouse} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
     with writer(warehouse) as con:
         return build_period(con, outbox, period, **options)
+
+
+def draft_current_in_warehouse(warehouse: Path, outbox: Path, period: Period) -> bool:
+    """`draft_is_current` on the installation's warehouse (False when it cannot be asked)."""
+    from core.warehouse import writer
+
+    if not warehouse.exists():
+        return False
+    with writer(warehouse) as con:
+        return draft_is_current(con, outbox, period)
