@@ -21,11 +21,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def built_models_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The fingerprint of what every model was last built from, or None when no complete build is on record
     (never built, or the last build failed or built only some models)."""
-    try:
-        found = con.execute(f"select fingerprint from {MODEL_INPUTS_TABLE}").fetchone()
-    except duckdb.Error:
+    if not table_exists(con, MODEL_INPUTS_TABLE):
         return None
+    found = con.execute(f"select fingerprint from {MODEL_INPUTS_TABLE}").fetchone()
     return None if found is None else str(found[0])
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Asked of the catalogue, not by a failing query: inside a caller's transaction a failed query
+    would abort that transaction."""
+    schema, table = qualified.split(".")
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()
+    return bool(found and found[0])
 
 
 @cache

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.build_state import built_models_fingerprint, code_digest
+from core.build_state import built_models_fingerprint, code_digest, table_exists
 
 FORMAT = "ipwh-site-inputs/1"
 KEY_FILE = ".inputs-key"
@@ -26,6 +26,8 @@ CODE = ("core", "sources", "expectations", "reports", "monitoring_site")
 
 
 def _quality(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
+    if not table_exists(con, "quality.check_results") or not table_exists(con, "quality.explanations"):
+        return []
     try:
         results = con.execute(
             """

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from core.build_state import SCHEMA, built_models_fingerprint, code_digest
+from core.build_state import SCHEMA, built_models_fingerprint, code_digest, table_exists
 from expectations.gate import GateDecision
 
 FORMAT = "ipwh-returns-inputs/1"
@@ -98,13 +98,12 @@ def _manifest_intact(folder: Path, manifest_sha256: str) -> bool:
 
 def reusable(con: duckdb.DuckDBPyConnection, period_code: str, version: int, key: str, folder: Path) -> bool:
     """Whether the draft `version` of the period on disk was built from inputs with this very key."""
-    try:
-        found = con.execute(
-            f"select inputs_key, manifest_sha256 from {TABLE} where period_code = ? and version = ?",
-            [period_code, version],
-        ).fetchone()
-    except duckdb.Error:
+    if not table_exists(con, TABLE):
         return False
+    found = con.execute(
+        f"select inputs_key, manifest_sha256 from {TABLE} where period_code = ? and version = ?",
+        [period_code, version],
+    ).fetchone()
     return found is not None and found[0] == key and _manifest_intact(folder, found[1])
 
 
