@@ -75,7 +75,7 @@ postgres:
 	echo "note: postgresql not installed; the Postgres test will be skipped" >&2
 
 test: $(STAMP) manifest lint print-tools browser postgres
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=15
 	$(MAKE) --no-print-directory test-clock
 
 # The date-sensitive tests again with the machine's clock moved by libfaketime (Debian's faketime,

@@ -20,6 +20,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitoring_site import changes, downloads, quality, regions, series
+from monitoring_site.build_key import KEY_FILE
 from monitoring_site.data import SiteData, load
 from monitoring_site.formatting import STATUS_ORDER, is_missing, slug, status_class
 from monitoring_site.targets import target_view
@@ -74,8 +75,9 @@ class _Writer:
         self.pages.append(path)
 
 
-def build_site(settings: Any, output: Path | None = None) -> SiteResult:
-    """Build the site from `settings.snapshot_db` into `output` (default `<IPWH_HOME>/site`)."""
+def build_site(settings: Any, output: Path | None = None, inputs_key: str | None = None) -> SiteResult:
+    """Build the site from `settings.snapshot_db` into `output` (default `<IPWH_HOME>/site`);
+    `inputs_key` (monitoring_site/build_key.py) is kept with it, so an unchanged run can leave it be."""
     from core.snapshot import open_snapshot
 
     started = time.monotonic()
@@ -86,6 +88,8 @@ def build_site(settings: Any, output: Path | None = None) -> SiteResult:
         data = load(con)
         shutil.rmtree(temp, ignore_errors=True)
         writer = _write_all(data, con, temp, output, settings.today)
+        if inputs_key is not None:
+            (temp / KEY_FILE).write_text(inputs_key, encoding="utf-8")
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)  # the previous site stays as it was
         raise

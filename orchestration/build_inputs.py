@@ -15,9 +15,8 @@ from datetime import datetime
 
 import duckdb
 
-from orchestration.seed_state import SCHEMA
-
-TABLE = f"{SCHEMA}.model_inputs"
+from core.build_state import MODEL_INPUTS_TABLE as TABLE
+from core.build_state import SCHEMA, built_models_fingerprint
 
 
 def raw_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -40,11 +39,7 @@ def model_inputs(con: duckdb.DuckDBPyConnection, seeds: str, project: str) -> st
 
 
 def models_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
-    try:
-        found = con.execute(f"select fingerprint from {TABLE}").fetchone()
-    except duckdb.Error:
-        return False
-    return found is not None and found[0] == fingerprint
+    return built_models_fingerprint(con) == fingerprint
 
 
 def record_models_built(con: duckdb.DuckDBPyConnection, fingerprint: str, at: datetime) -> None:
@@ -56,3 +51,25 @@ def record_models_built(con: duckdb.DuckDBPyConnection, fingerprint: str, at: da
 def forget_models_built(con: duckdb.DuckDBPyConnection) -> None:
     """Before any build: a build that fails half-way leaves models of mixed inputs behind."""
     con.execute(f"drop table if exists {TABLE}")
+
+
+# dbt's unit tests check the models' SQL on fixed inputs: their outcome depends on the project
+# alone, never on the data. A refresh after a submission therefore skips them while the project is
+# the one they last passed on; any change to a model, macro or test (or a full build) runs them.
+UNIT_TESTS_TABLE = f"{SCHEMA}.unit_tests_passed"
+
+
+def unit_tests_passed(con: duckdb.DuckDBPyConnection, project: str) -> bool:
+    try:
+        found = con.execute(f"select project from {UNIT_TESTS_TABLE}").fetchone()
+    except duckdb.Error:
+        return False
+    return found is not None and found[0] == project
+
+
+def record_unit_tests_passed(con: duckdb.DuckDBPyConnection, project: str | None) -> None:
+    """`project`: the project they all passed on; None: forget (the next build runs them)."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(f"create or replace table {UNIT_TESTS_TABLE} (project varchar)")
+    if project is not None:
+        con.execute(f"insert into {UNIT_TESTS_TABLE} values (?)", [project])

@@ -107,7 +107,10 @@ def run(
     for summary in outcome.returns:
         if summary.success and not summary.refused:
             code = period_code(summary)
-            out.print(f"[green]已生成上报报表[/green] {code}：{settings.outbox / str(code)}")
+            if f"returns/{summary.job.removeprefix('returns_')}" in summary.reused:
+                out.print(f"上报报表 {code} 的输入未变，草稿保持不变：{settings.outbox / str(code)}")
+            else:
+                out.print(f"[green]已生成上报报表[/green] {code}：{settings.outbox / str(code)}")
     if settings.snapshot_db.exists():
         out.print(f'分析快照：{settings.snapshot_db}（ipwh query "select …"）')
     if outcome.exit_code == EXIT_REFUSED:

@@ -198,7 +198,13 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     """`dbt build` for the selected models, seeds and tests; a locked warehouse is waited for, then reported."""
     from core.settings import local_now
     from core.warehouse import writer
-    from orchestration.build_inputs import forget_models_built, model_inputs, record_models_built
+    from orchestration.build_inputs import (
+        forget_models_built,
+        model_inputs,
+        record_models_built,
+        record_unit_tests_passed,
+        unit_tests_passed,
+    )
     from orchestration.seed_state import forget_seeds_loaded, loaded_seeds, record_seeds_loaded, seeds_fingerprint
 
     wait_for_writer(settings.warehouse)
@@ -215,20 +221,29 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
         seeds_now = fingerprint or loaded_seeds(con)
         project = project_fingerprint(dbt_vars(settings))
         inputs = model_inputs(con, seeds_now, project) if builds_every_model and seeds_now else None
+        code = project_fingerprint([])  # what the unit tests depend on: the project's files alone
+        skip_unit_tests = fingerprint is None and unit_tests_passed(con, code)
+        if not skip_unit_tests:
+            record_unit_tests_passed(con, None)
     # Seeds are the catalogue: rebuilt whole when selected, so a catalogue that gains a column loads
     # into an existing warehouse. No model is incremental, so nothing else is affected.
     args = ["build", "--full-refresh", *dbt_vars(settings)]
+    if skip_unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     log = target / "dbt.log"
     logged = log.stat().st_size if log.exists() else 0  # dbt appends: this run's lines start here
     mark_parent()
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     yield from invocation.stream()
-    if invocation.is_successful() and (fingerprint or inputs):
+    ran_every_unit_test = builds_every_model and not skip_unit_tests
+    if invocation.is_successful() and (fingerprint or inputs or ran_every_unit_test):
         with writer(settings.warehouse) as con:
             if fingerprint:
                 record_seeds_loaded(con, fingerprint, local_now().replace(tzinfo=None))
             if inputs:
                 record_models_built(con, inputs, local_now().replace(tzinfo=None))
+            if ran_every_unit_test:
+                record_unit_tests_passed(con, code)
     if not invocation.is_successful():
         text = _read_from(log, logged)
         if is_lock_error(text):

@@ -40,7 +40,7 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
         settings = Settings.from_env()
         period = period_of_partition(period_type, context.partition_key)
         try:
-            outcome = build_in_warehouse(settings.warehouse, settings.outbox, period)
+            outcome = build_in_warehouse(settings.warehouse, settings.outbox, period, reuse_draft=True)
         except GateClosed as exc:
             hint = f"处理：ipwh check --period {period.code}"
             context.log.warning(f"{exc}\n{hint}")
@@ -48,6 +48,17 @@ def _returns_asset(period_type: str) -> AssetsDefinition:
             return
         except (ReturnsError, SubmitError) as exc:
             raise Failure(description=str(exc)) from None
+        if outcome.reused:
+            context.log.info(f"{period.label}第 {outcome.version} 版草稿的输入未变，沿用已生成的文件：{outcome.folder}")
+            yield MaterializeResult(
+                metadata={
+                    "period": period.code,
+                    "version": outcome.version,
+                    "folder": MetadataValue.path(str(outcome.folder)),
+                    "reused": True,
+                }
+            )
+            return
         metadata: dict[str, Any] = {
             "period": period.code,
             "version": outcome.version,

@@ -69,6 +69,7 @@ class RunSummary:
     partition: str | None = None
     run_id: str | None = None
     materialized: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)  # materialised by keeping what an identical build wrote
     checks: list[CheckResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)
@@ -295,6 +296,8 @@ def execute(
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             summary.materialized.append(event.asset_key.to_user_string())
+            if "reused" in event.event_specific_data.materialization.metadata:
+                summary.reused.append(event.asset_key.to_user_string())
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             summary.checks.append(_check_result(event.event_specific_data))
         elif event.event_type == DagsterEventType.STEP_FAILURE:
@@ -373,12 +376,28 @@ def _run_all(settings: Settings, echo: Echo, defs: Any, full: bool) -> Outcome:
         if key is None:
             continue
         period = period_of_partition(period_type, key)
+        if not full and _draft_current(settings, period):
+            echo(f"作业 {job_name}（{period.label}，分区 {key}）：报表所读的数据与检查结果未变，草稿保持不变，不启动")
+            outcome.returns.append(
+                RunSummary(job=job_name, success=True, partition=key, reused=[f"returns/{period_type}"])
+            )
+            continue
         echo(f"作业 {job_name}（{period.label}，分区 {key}）：")
         outcome.returns.append(execute(job_name, settings, echo, partition=key, defs=defs))
         if outcome.returns[-1].interrupted:
             return outcome  # stopped: nothing after the interrupted step runs
     refresh_snapshot_and_site(settings, echo)
     return outcome
+
+
+def _draft_current(settings: Settings, period: Any) -> bool:
+    """The period's draft returns were built from exactly what a returns run would read now (reports/reuse.py)."""
+    from reports.build import draft_current_in_warehouse
+
+    try:
+        return draft_current_in_warehouse(settings.warehouse, settings.outbox, period)
+    except Exception:  # cannot tell: the returns run decides, and says why if it fails
+        return False
 
 
 @dataclass(frozen=True)
@@ -428,11 +447,19 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
 def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
     """Publish the snapshot again once the checks have run, so it and the site carry this run's gate state."""
     from core.snapshot import publish_snapshot
+    from core.warehouse import read_only
     from monitoring_site.build import build_site
+    from monitoring_site.build_key import site_current, site_inputs_key
 
+    folder = settings.home / "site"
     try:
+        with read_only(settings.warehouse) as con:
+            key = site_inputs_key(con, settings.today)
         publish_snapshot(settings, run_id="ipwh run")
-        site = build_site(settings)
+        if site_current(folder, key):
+            echo(f"监测网站所示的数据与检查结果未变，页面保持不变：{folder / 'index.html'}")
+            return
+        site = build_site(settings, inputs_key=key)
     except Exception as exc:  # the warehouse and returns are built; only the readers' copies lag
         echo(f"  ! 分析快照或监测网站未能更新：{exc}")
         return

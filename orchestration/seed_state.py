@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
+from core.build_state import SCHEMA
 from core.settings import DBT_PROJECT_DIR
 
-SCHEMA = "build_state"
 TABLE = f"{SCHEMA}.catalogue_load"
 CATALOGUE_SCHEMA = "catalogue"
 

@@ -27,7 +27,7 @@ import duckdb
 
 from core.faults import fault_point
 from expectations.gate import GateDecision, GateIssue, gate_decision
-from reports import registry, sdmx
+from reports import registry, reuse, sdmx
 from reports.sources import SOURCES, ReturnDataMissing, Row, SourceResult
 from reports.spec import ReturnDefinition, load_conventions, load_definitions
 from reports.trace import Tracer, TraceRow
@@ -76,6 +76,7 @@ class BuildOutcome:
     built: list[BuiltReturn] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     unchanged_from: int | None = None  # set when the build equals the submitted version: nothing written
+    reused: bool = False  # the draft on disk was built from the very same inputs: nothing written
     changes: list[tuple[str, Change]] = field(default_factory=list)
 
     @property
@@ -108,17 +109,27 @@ def version_folder(outbox: Path, period: Period, version: int) -> Path:
     return period_folder(outbox, period) / f"v{version}"
 
 
-def build_period(
+@dataclass
+class _Plan:
+    """What a build of a period's returns starts from (read before anything is written)."""
+
+    decision: GateDecision
+    selected: list[ReturnDefinition]
+    submitted: int | None
+    previous: dict[str, Any] | None
+    explained_failures: dict[tuple[str, str | None], set[str]]
+    key: str | None  # reports/reuse.py; None: never reused
+    outcome: BuildOutcome
+
+
+def _plan(
     con: duckdb.DuckDBPyConnection,
     outbox: Path,
     period: Period,
-    *,
-    only: list[str] | None = None,
-    reason: str | None = None,
-    definitions: dict[str, ReturnDefinition] | None = None,
-) -> BuildOutcome:
-    """Build every return that exists for `period`'s type; raise GateClosed (writing nothing) when the
-    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest."""
+    only: list[str] | None,
+    reason: str | None,
+    definitions: dict[str, ReturnDefinition] | None,
+) -> _Plan:
     decision = gate_decision(con, period)
     if not decision.passed:
         raise GateClosed(decision)
@@ -136,8 +147,57 @@ def build_period(
     version = (submitted or 0) + 1
     outcome = BuildOutcome(period, version, version_folder(outbox, period, version))
     previous = registry.read_submitted_manifest(con, outbox, period, submitted) if submitted else None
-    conventions = load_conventions()
     explained_failures = _failure_subjects(con, decision)
+    key = None
+    if not only and not reason and definitions is None:
+        from core.settings import Settings  # the installation's region (IPWH_REGION) shapes the SDMX files
+
+        key = reuse.inputs_key(
+            con,
+            period_code=period.code,
+            returns=[d.code for d in selected],
+            decision=decision,
+            explained_failures=explained_failures,
+            submitted=submitted,
+            previous_sha256=previous.get("_sha256") if previous else None,
+            region_override=Settings.from_env().region_override,
+        )
+    return _Plan(decision, selected, submitted, previous, explained_failures, key, outcome)
+
+
+def draft_is_current(con: duckdb.DuckDBPyConnection, outbox: Path, period: Period) -> bool:
+    """Whether the period's draft on disk was built from the very inputs a build would use now, so
+    `build_period(..., reuse_draft=True)` would write nothing (False while the gate is closed)."""
+    try:
+        plan = _plan(con, outbox, period, None, None, None)
+    except (GateClosed, ReturnsError, registry.SubmitError):
+        return False
+    return plan.key is not None and reuse.reusable(
+        con, period.code, plan.outcome.version, plan.key, plan.outcome.folder
+    )
+
+
+def build_period(
+    con: duckdb.DuckDBPyConnection,
+    outbox: Path,
+    period: Period,
+    *,
+    only: list[str] | None = None,
+    reason: str | None = None,
+    definitions: dict[str, ReturnDefinition] | None = None,
+    reuse_draft: bool = False,
+) -> BuildOutcome:
+    """Build every return that exists for `period`'s type; raise GateClosed (writing nothing) when the
+    gate is closed. Returns that fail (a missing mart) are listed in the outcome and the manifest.
+    `reuse_draft`: leave the draft on disk as it is when it was built from the very same inputs
+    (reports/reuse.py); the outcome then says `reused` and lists nothing built."""
+    plan = _plan(con, outbox, period, only, reason, definitions)
+    decision, previous, submitted, key, outcome = plan.decision, plan.previous, plan.submitted, plan.key, plan.outcome
+    version, explained_failures, selected = outcome.version, plan.explained_failures, plan.selected
+    conventions = load_conventions()
+    if reuse_draft and key is not None and reuse.reusable(con, period.code, version, key, outcome.folder):
+        outcome.reused = True
+        return outcome
     for d in selected:
         try:
             outcome.built.append(
@@ -160,6 +220,7 @@ def build_period(
             for ch in _changes(old.get(b.definition.code), b, reason, previous)
         ]
     _write(con, outcome, decision, previous, submitted)
+    reuse.record_built(con, period.code, version, key, outcome.folder)
     return outcome
 
 
@@ -650,3 +711,13 @@ def build_in_warehouse(warehouse: Path, outbox: Path, period: Period, **options:
         raise WarehouseUnavailable(f"仓库文件 {warehouse} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
     with writer(warehouse) as con:
         return build_period(con, outbox, period, **options)
+
+
+def draft_current_in_warehouse(warehouse: Path, outbox: Path, period: Period) -> bool:
+    """`draft_is_current` on the installation's warehouse (False when it cannot be asked)."""
+    from core.warehouse import writer
+
+    if not warehouse.exists():
+        return False
+    with writer(warehouse) as con:
+        return draft_is_current(con, outbox, period)

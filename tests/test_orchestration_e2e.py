@@ -55,6 +55,8 @@ def test_a_second_run_with_nothing_new_reuses_the_models_and_reruns_the_checks(
     from expectations.rules import load_rules
 
     settings, first, _ = sample
+    index = settings.home / "site" / "index.html"
+    site_built = index.stat().st_mtime_ns
     lines: list[str] = []
     again = run_all(settings, echo=lines.append)
     assert again.exit_code == first.exit_code, [again.build.errors, *[r.errors for r in again.returns]]
@@ -63,3 +65,8 @@ def test_a_second_run_with_nothing_new_reuses_the_models_and_reruns_the_checks(
     assert rebuilt == []  # no dbt: the marts already are what a rebuild would give
     assert {c.name.rsplit(":", 1)[1] for c in again.build.checks} == {r.code for r in load_rules()}
     assert [r.partition for r in again.returns] == [r.partition for r in first.returns]
+    # Nothing a return or the site shows changed: the drafts and the pages stay as they were.
+    for before, after in zip(first.returns, again.returns, strict=True):
+        if before.success and not before.refused:
+            assert f"returns/{after.job.removeprefix('returns_')}" in after.reused
+    assert "页面保持不变" in "\n".join(lines) and index.stat().st_mtime_ns == site_built
