@@ -199,8 +199,10 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     from core.settings import local_now
     from core.warehouse import writer
     from orchestration.build_inputs import (
+        changed_raw_tables,
+        downstream_of_raw,
         forget_models_built,
-        model_inputs,
+        raw_table_fingerprints,
         record_models_built,
         record_unit_tests_passed,
         unit_tests_passed,
@@ -214,13 +216,20 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     fingerprint = seeds_fingerprint() if seeds <= selected else None
     builds_every_model = set(context.assets_def.keys) - seeds <= selected
     with writer(settings.warehouse) as con:
+        project = project_fingerprint(dbt_vars(settings))
+        seeds_before = None if fingerprint else loaded_seeds(con)
+        # A build of only the models downstream of the raw tables that changed since the last complete
+        # build leaves every model consistent again (the others read nothing that changed).
+        changed = changed_raw_tables(con, seeds_before, project) if seeds_before else None
+        covers_changes = (
+            changed is not None and downstream_of_raw(dict(context.assets_def.asset_deps), changed) <= selected
+        )
         forget_models_built(con)  # until this build has succeeded
         if fingerprint:
             forget_seeds_loaded(con)
         # What the models are built from: the raw tables as they are now, the seeds as they will be.
-        seeds_now = fingerprint or loaded_seeds(con)
-        project = project_fingerprint(dbt_vars(settings))
-        inputs = model_inputs(con, seeds_now, project) if builds_every_model and seeds_now else None
+        seeds_now = fingerprint or seeds_before
+        tables = raw_table_fingerprints(con) if seeds_now and (builds_every_model or covers_changes) else None
         code = project_fingerprint([])  # what the unit tests depend on: the project's files alone
         skip_unit_tests = fingerprint is None and unit_tests_passed(con, code)
         if not skip_unit_tests:
@@ -236,12 +245,12 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     yield from invocation.stream()
     ran_every_unit_test = builds_every_model and not skip_unit_tests
-    if invocation.is_successful() and (fingerprint or inputs or ran_every_unit_test):
+    if invocation.is_successful() and (fingerprint or tables is not None or ran_every_unit_test):
         with writer(settings.warehouse) as con:
             if fingerprint:
                 record_seeds_loaded(con, fingerprint, local_now().replace(tzinfo=None))
-            if inputs:
-                record_models_built(con, inputs, local_now().replace(tzinfo=None))
+            if tables is not None and seeds_now:
+                record_models_built(con, seeds_now, project, tables, local_now().replace(tzinfo=None))
             if ran_every_unit_test:
                 record_unit_tests_passed(con, code)
     if not invocation.is_successful():

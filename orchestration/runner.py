@@ -414,10 +414,13 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
 
     - nothing to receive and the models' inputs unchanged since they were last built
       (orchestration/build_inputs.py): intake and the quality checks only, no dbt;
+    - the catalogue, project and as-of day of the last complete build: intake, the models downstream
+      of the raw tables that changed since (or that intake writes, when the inbox holds files), their
+      tests and the quality checks;
     - the warehouse holds this very catalogue (orchestration/seed_state.py): everything but the seeds
       and their tests."""
     from core.warehouse import read_only
-    from orchestration.build_inputs import model_inputs, models_current
+    from orchestration.build_inputs import changed_raw_tables, downstream_of_raw
     from orchestration.dbt import dbt_project, dbt_vars, project_fingerprint, seed_keys
     from orchestration.intake_assets import INTAKE_KEYS
     from orchestration.names import MAIN_JOB
@@ -429,19 +432,33 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
         return None
     seeds = seed_keys(dbt_project(settings).manifest_path)
     fingerprint = seeds_fingerprint()
+    project = project_fingerprint(dbt_vars(settings))
     try:
         with read_only(settings.warehouse) as con:
             if not seeds_current(con, fingerprint, seeds.values()):
                 return None
-            unchanged = models_current(con, model_inputs(con, fingerprint, project_fingerprint(dbt_vars(settings))))
+            changed = changed_raw_tables(con, fingerprint, project)  # None: not comparable, build all
     except Exception:  # unreadable now: the full build will say why
         return None
-    if unchanged and not any(True for _ in inbox_files(settings)):
-        note = "数据、目录与模型均未变：沿用已建的模型，只重跑质量检查"
-        return Selection(tuple(INTAKE_KEYS), frozenset(rule_check_keys()), note)
-    keys = defs.resolve_job_def(MAIN_JOB).asset_layer.selected_asset_keys
-    rest = tuple(sorted((k for k in keys if k not in seeds), key=lambda k: k.to_user_string()))
-    return Selection(rest, None, "目录未变，不重新载入目录及其测试")
+    inbox = any(True for _ in inbox_files(settings))
+    rules = frozenset(rule_check_keys())
+    if changed == set() and not inbox:
+        return Selection(tuple(INTAKE_KEYS), rules, "数据、目录与模型均未变：沿用已建的模型，只重跑质量检查")
+    job = defs.resolve_job_def(MAIN_JOB)
+    keys = job.asset_layer.selected_asset_keys
+    if changed is not None:
+        tables = changed | ({k.path[-1] for k in INTAKE_KEYS} if inbox else set())
+        graph = job.asset_layer.asset_graph
+        deps = {key: set(graph.get(key).parent_keys) for key in keys}
+        wanted = (downstream_of_raw(deps, tables) | set(INTAKE_KEYS)) & set(keys)
+        checks = {c for c in graph.asset_check_keys if c.asset_key in wanted} | rules
+        note = f"目录与模型未变，只重建受影响的原始表（{'、'.join(sorted(tables))}）下游的模型及其测试"
+        return Selection(_sorted(wanted), frozenset(checks), note)
+    return Selection(_sorted(k for k in keys if k not in seeds), None, "目录未变，不重新载入目录及其测试")
+
+
+def _sorted(keys: Any) -> tuple[Any, ...]:
+    return tuple(sorted(keys, key=lambda k: k.to_user_string()))
 
 
 def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
