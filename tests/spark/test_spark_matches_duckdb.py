@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from core.raw_zone import export_raw_zone
 from core.settings import DBT_PROJECT_DIR
-from orchestration.raw_zone import export_raw_zone
 from tests.engine_compare import compare_tables
 from tests.sample_cache import AS_OF, built_sample
 
