@@ -6,11 +6,11 @@ names, so the readers' SQL does not change with the engine that built the marts:
 
 - IPWH_MARTS_SOURCE unset or `duckdb` (the default): `database` itself, opened read-only — the very
   connection these readers opened before (`open_snapshot` for the snapshot).
-- IPWH_MARTS_SOURCE=parquet:<folder>: an in-memory database in which each `<schema>.<table>.parquet`
-  of the folder is a view over that file (the layout core/snapshot.py publishes, and what a Spark build
-  writes), and every other schema of `database` (attached read-only) is a view over its tables. A
-  schema comes whole from one side: a mart missing from the folder is missing, never read stale from
-  the DuckDB file.
+- IPWH_MARTS_SOURCE=parquet:<folder>: an in-memory database in which each table found in the folder
+  (`<schema>.<table>.parquet` as core/snapshot.py publishes, or `<schema>[.db]/<table>/` folders of part
+  files as Spark writes them: see parquet_tables) is a view over its files, and every other schema
+  of `database` (attached read-only) is a view over its tables. A schema comes whole from one side:
+  a mart missing from the folder is missing, never read stale from the DuckDB file.
 
 In the Parquet case the DuckDB file is attached as another catalogue, so a reader that lists tables
 through information_schema filters on `table_catalog = current_database()` (the same tables as before
@@ -29,7 +29,8 @@ from core.snapshot import open_snapshot
 from core.warehouse import WarehouseUnavailable
 
 REQUIRED_SCHEMAS = ("marts", "catalogue")
-_NAME = re.compile(r"^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\.parquet$")
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FILE = re.compile(r"^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\.parquet$")
 _SOURCE = "ipwh_source"  # the catalogue name the DuckDB file is attached under
 
 
@@ -59,14 +60,29 @@ def _read_only(database: Path) -> duckdb.DuckDBPyConnection:
         raise WarehouseUnavailable(f"无法读取仓库 {database}：{exc}") from exc
 
 
-def parquet_tables(folder: Path) -> list[tuple[str, str, Path]]:
-    """(schema, table, file) for each `<schema>.<table>.parquet` in the folder; hidden and other files are skipped."""
-    found = []
+def parquet_tables(folder: Path) -> list[tuple[str, str, str]]:
+    """(schema, table, what read_parquet reads) for each table in the folder, in either layout:
+
+    - `<schema>.<table>.parquet`, one file per table (what core/snapshot.py publishes);
+    - `<schema>/<table>/*.parquet` or `<schema>.db/<table>/*.parquet`, a folder of part files per
+      table (what Spark writes: with dbt-spark's `location_root`, or as managed tables in its
+      warehouse folder). Hidden files and writers' markers (`.x`, `_SUCCESS`) are not data."""
+    found: dict[tuple[str, str], str] = {}
+
+    def add(schema: str, table: str, source: str) -> None:
+        if (schema, table) in found:
+            raise WarehouseUnavailable(f"{folder} 中 {schema}.{table} 出现了两次（单个文件与文件夹），请只保留一种。")
+        found[(schema, table)] = source
+
     for path in sorted(folder.iterdir()):
-        match = _NAME.match(path.name)
+        match = _FILE.match(path.name)
         if match and path.is_file():
-            found.append((match.group(1), match.group(2), path))
-    return found
+            add(match.group(1), match.group(2), str(path))
+        elif _NAME.match(path.name.removesuffix(".db")) and path.is_dir():
+            for table in sorted(path.iterdir()):
+                if _NAME.match(table.name) and table.is_dir() and any(table.glob("[!._]*.parquet")):
+                    add(path.name.removesuffix(".db"), table.name, str(table / "[!._]*.parquet"))
+    return [(schema, table, source) for (schema, table), source in sorted(found.items())]
 
 
 def parquet_marts(folder: Path, database: Path | None) -> duckdb.DuckDBPyConnection:
@@ -88,9 +104,9 @@ def parquet_marts(folder: Path, database: Path | None) -> duckdb.DuckDBPyConnect
     try:
         for schema in sorted(schemas):
             con.execute(f"create schema {_ident(schema)}")
-        for schema, table, path in tables:
+        for schema, table, source in tables:
             con.execute(
-                f"create view {_ident(schema)}.{_ident(table)} as select * from read_parquet({_sql_text(path)})"
+                f"create view {_ident(schema)}.{_ident(table)} as select * from read_parquet({_sql_text(source)})"
             )
         if database is not None and database.exists():
             con.execute(f"attach {_sql_text(database)} as {_SOURCE} (read_only)")

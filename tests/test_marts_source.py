@@ -146,3 +146,30 @@ def test_an_unusable_marts_source_is_a_clear_chinese_error(sample: Settings, tmp
             Settings.from_env({"IPWH_HOME": str(tmp_path / "var"), "IPWH_MARTS_SOURCE": bad})
     default = Settings.from_env({"IPWH_HOME": str(tmp_path / "var"), "IPWH_MARTS_SOURCE": "duckdb"})
     assert default.marts_parquet is None
+
+
+def test_spark_style_folders_of_part_files_are_read_as_tables(tmp_path: Path) -> None:
+    """Spark writes a table as a folder of part files (`<schema>.db/<table>/` when managed, or
+    `<schema>/<table>/` under dbt-spark's location_root), with `_SUCCESS` and hidden checksum files."""
+    folder = tmp_path / "spark-warehouse"
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema raw; create table raw.submissions as select 'S1' as submission_id")
+        for where, value in (("marts.db/fct_a", 1), ("marts.db/fct_a", 2), ("catalogue/units", 3)):
+            part = folder / where
+            part.mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy (select {value} as v) to '{part / f'part-0000{value}.snappy.parquet'}' (format parquet)")
+        con.execute(
+            f"copy (select 99 as v) to '{folder / 'marts.db' / 'fct_a' / '.part-00009.parquet'}' (format parquet)"
+        )
+    (folder / "marts.db" / "fct_a" / "_SUCCESS").write_bytes(b"")
+    (folder / "marts.db" / "fct_a" / ".part-00001.snappy.parquet.crc").write_bytes(b"crc")
+    with parquet_marts(folder, database) as con:
+        assert con.execute("select v from marts.fct_a order by v").fetchall() == [(1,), (2,)]
+        assert con.execute("select v from catalogue.units").fetchall() == [(3,)]
+        assert con.execute("select submission_id from raw.submissions").fetchall() == [("S1",)]
+    (folder / "marts.fct_a.parquet").write_bytes(
+        (folder / "catalogue" / "units" / "part-00003.snappy.parquet").read_bytes()
+    )
+    with pytest.raises(WarehouseUnavailable, match="两次"):
+        parquet_marts(folder, database)
