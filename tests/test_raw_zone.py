@@ -183,3 +183,18 @@ def test_a_file_named_as_the_zone_is_a_configuration_error(tmp_path: Path) -> No
     found = Settings.from_env({"IPWH_HOME": str(tmp_path / "var"), "IPWH_RAW_ZONE": str(tmp_path / "z")})
     assert found.raw_zone == tmp_path / "z"
     assert dataclasses.replace(found, raw_zone=None).raw_zone is None
+
+
+def test_ipwh_paths_shows_the_raw_zone_and_the_marts_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.cli import app
+
+    monkeypatch.setenv("IPWH_HOME", str(tmp_path / "var"))
+    monkeypatch.delenv("IPWH_WAREHOUSE", raising=False)
+    monkeypatch.setenv("IPWH_RAW_ZONE", str(tmp_path / "zone"))
+    monkeypatch.setenv("IPWH_MARTS_SOURCE", f"parquet:{tmp_path / 'marts'}")
+    result = CliRunner().invoke(app, ["paths"])
+    assert result.exit_code == 0
+    assert "IPWH_RAW_ZONE" in result.output and "IPWH_MARTS_SOURCE" in result.output
+    monkeypatch.setenv("IPWH_MARTS_SOURCE", "spark")
+    refused = CliRunner().invoke(app, ["paths"])
+    assert refused.exit_code == 2 and "IPWH_MARTS_SOURCE" in refused.output and "Traceback" not in refused.output
