@@ -198,3 +198,19 @@ def test_ipwh_paths_shows_the_raw_zone_and_the_marts_source(tmp_path: Path, monk
     monkeypatch.setenv("IPWH_MARTS_SOURCE", "spark")
     refused = CliRunner().invoke(app, ["paths"])
     assert refused.exit_code == 2 and "IPWH_MARTS_SOURCE" in refused.output and "Traceback" not in refused.output
+
+
+def test_the_portal_queue_is_emptied_when_only_the_zone_fails(tmp_path: Path, catalogue: Catalogue) -> None:
+    from sources.intake import queue
+    from sources.intake.status import read_status
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    settings = _settings(tmp_path, blocker / "zone")
+    data = _form(catalogue, tmp_path, "portal.xlsx").read_bytes()
+    preview = queue.precheck(data, "鼓楼十月.xlsx", "350102.amr", settings, read_status(settings), catalogue)
+    queue.enqueue(data, preview, "350102.amr", settings, "portal:gulou")
+    outcomes = queue.merge(settings, catalogue)  # recorded: not left queued to come back as a duplicate
+    assert outcomes is not None and [o.status for o in outcomes] == ["accepted"]
+    assert queue.pending(settings) == [] and not list(queue.queue_root(settings).rglob("*.json"))
+    assert "原始区未能更新" in (settings.alerts / "failures.log").read_text(encoding="utf-8")
