@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -214,3 +215,44 @@ def test_the_portal_queue_is_emptied_when_only_the_zone_fails(tmp_path: Path, ca
     assert outcomes is not None and [o.status for o in outcomes] == ["accepted"]
     assert queue.pending(settings) == [] and not list(queue.queue_root(settings).rglob("*.json"))
     assert "原始区未能更新" in (settings.alerts / "failures.log").read_text(encoding="utf-8")
+
+
+def test_the_dagster_intake_asset_publishes_the_zone_and_fails_loudly_when_it_cannot(
+    tmp_path: Path, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.intake_assets import INTAKE_OP_NAME, intake_inbox
+
+    home = tmp_path / "var"
+    monkeypatch.setenv("IPWH_HOME", str(home))
+    monkeypatch.delenv("IPWH_WAREHOUSE", raising=False)
+    monkeypatch.setenv("IPWH_TODAY", TODAY.isoformat())
+    zone = tmp_path / "zone"
+    monkeypatch.setenv("IPWH_RAW_ZONE", str(zone))
+    settings = Settings.from_env()
+    form = _form(catalogue, tmp_path, "gulou.xlsx")
+    dropped = settings.inbox / "350102.amr" / "鼓楼十月.xlsx"
+    dropped.parent.mkdir(parents=True)
+    dropped.write_bytes(form.read_bytes())
+    config = {"ops": {INTAKE_OP_NAME: {"config": {"files": [str(dropped)]}}}}
+    with DagsterInstance.ephemeral() as instance:
+        assert materialize([intake_inbox], run_config=config, instance=instance).success
+    assert "submissions" in _zone_matches_warehouse(settings, zone)
+    # The zone's folder becomes unusable: the next file is recorded, and the run fails saying why.
+    shutil.rmtree(zone)
+    zone.write_text("now a file", encoding="utf-8")
+    monkeypatch.setenv("IPWH_RAW_ZONE", str(zone / "inner"))
+    again = settings.inbox / "350102.amr" / "鼓楼十月更正.xlsx"
+    again.write_bytes(_form(catalogue, tmp_path, "v2.xlsx", trademark_registrations=701).read_bytes())
+    config = {"ops": {INTAKE_OP_NAME: {"config": {"files": [str(again)]}}}}
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([intake_inbox], run_config=config, instance=instance, raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        error, messages = failure.event_specific_data.error, []
+        while error is not None:  # Dagster wraps the asset's exception: the message is in the chain
+            messages.append(error.message)
+            error = error.cause
+        assert any("原始区" in m and "已存入仓库" in m for m in messages), messages
+    assert len(_warehouse_table(settings, "submissions")) == 2 and not again.exists()
