@@ -29,6 +29,9 @@ from core.snapshot import open_snapshot
 from core.warehouse import WarehouseUnavailable
 
 REQUIRED_SCHEMAS = ("marts", "catalogue")
+# What the DuckDB build recorded about itself (core/build_state.py) says nothing about marts built
+# elsewhere: left out, so a draft return or the site is never reused on the strength of it.
+_NOT_FROM_SOURCE = frozenset({"build_state"})
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _FILE = re.compile(r"^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\.parquet$")
 _SOURCE = "ipwh_source"  # the catalogue name the DuckDB file is attached under
@@ -125,7 +128,7 @@ def _views_over_source(con: duckdb.DuckDBPyConnection, taken: set[str]) -> None:
         [_SOURCE, _SOURCE],
     ).fetchall()
     for schema, table in rows:
-        if schema in taken:
+        if schema in taken or schema in _NOT_FROM_SOURCE:
             continue
         con.execute(f"create schema if not exists {_ident(schema)}")
         qualified = f"{_ident(schema)}.{_ident(table)}"

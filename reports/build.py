@@ -724,10 +724,12 @@ def build_in_warehouse(warehouse: Path, outbox: Path, period: Period, **options:
 
 
 def draft_current_in_warehouse(warehouse: Path, outbox: Path, period: Period) -> bool:
-    """`draft_is_current` on the installation's warehouse (False when it cannot be asked)."""
+    """`draft_is_current` on the installation's warehouse (False when it cannot be asked, or when the
+    marts are read from Parquet: the warehouse's build record does not describe them)."""
+    from core.settings import Settings
     from core.warehouse import writer
 
-    if not warehouse.exists():
+    if not warehouse.exists() or Settings.from_env().marts_parquet is not None:
         return False
     with writer(warehouse) as con:
         return draft_is_current(con, outbox, period)

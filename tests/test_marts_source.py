@@ -17,7 +17,7 @@ from core.settings import ConfigError, Settings
 from core.snapshot import publish_snapshot
 from core.warehouse import WarehouseUnavailable
 from monitoring_site.data import SiteData, load
-from reports.build import build_in_warehouse
+from reports.build import build_in_warehouse, draft_current_in_warehouse
 from sources.periods import Period
 from tests.sample_cache import built_sample, copy_sample
 from tests.test_returns_support import add_task_and_centre_marts, open_gate
@@ -89,6 +89,11 @@ def test_returns_built_from_parquet_marts_are_byte_identical(
     assert len(expected) > 5 and "manifest.json" in expected
     assert found.keys() == expected.keys()
     assert [name for name in expected if found[name] != expected[name]] == []
+    # The warehouse's record of its own build does not vouch for Parquet marts: never reused from it.
+    for _ in range(2):
+        again = build_in_warehouse(sample.warehouse, tmp_path / "parquet", period, reuse_draft=True)
+        assert not again.reused and again.built
+    assert not draft_current_in_warehouse(sample.warehouse, tmp_path / "parquet", period)
     # The Parquet side is really read: the figures changed in the files change the returns.
     altered = tmp_path / "altered"
     altered.mkdir()
