@@ -53,6 +53,11 @@ def record_file_failure(settings: Settings, file_name: str, submission_id: str, 
     return _append(text, settings)
 
 
+def record_raw_zone_failure(settings: Settings, reason: str) -> Path:
+    """The raw zone (IPWH_RAW_ZONE) could not be written after an intake committed."""
+    return _append(f"[{local_now():%Y-%m-%d %H:%M:%S}] 原始区未能更新\n  原因：{reason}\n", settings)
+
+
 def _append(block: str, settings: Settings) -> Path:
     settings.alerts.mkdir(parents=True, exist_ok=True)
     path = settings.alerts / FAILURE_LOG

@@ -41,6 +41,12 @@ class Settings:
     # IPWH_REGION: the region this installation serves (350000 on a provincial installation);
     # unset, the region of the office that issues the catalogue's forms.
     region_override: str | None = field(default=None)
+    # IPWH_RAW_ZONE: a folder every intake publishes the raw tables to as Parquet (core/raw_zone.py),
+    # for an engine that reads files (Spark); unset, nothing is written.
+    raw_zone: Path | None = field(default=None)
+    # IPWH_MARTS_SOURCE=parquet:<folder>: the site and the returns read the marts and catalogue from
+    # `<schema>.<table>.parquet` files there (core/marts.py); unset or `duckdb`, from the DuckDB files.
+    marts_parquet: Path | None = field(default=None)
 
     @property
     def today(self) -> date:
@@ -134,8 +140,19 @@ class Settings:
         region = env.get("IPWH_REGION", "").strip() or None
         if region is not None and not region.isdigit():
             raise ConfigError(f"IPWH_REGION 应为区划代码，如 350000，当前为 {region!r}")
+        raw_zone = _optional_path(env, RAW_ZONE_SETTING)
+        if raw_zone is not None and raw_zone.exists() and not raw_zone.is_dir():
+            raise ConfigError(
+                f"{RAW_ZONE_SETTING} 指向的 {raw_zone} 不是文件夹，请改为一个文件夹（原始区的 Parquet 文件写在其中）。"
+            )
         return cls(
-            home=home, warehouse=warehouse, today_override=today, dbt_target_override=dbt_target, region_override=region
+            home=home,
+            warehouse=warehouse,
+            today_override=today,
+            dbt_target_override=dbt_target,
+            region_override=region,
+            raw_zone=raw_zone,
+            marts_parquet=_marts_source(env),
         )
 
     def ensure_dirs(self) -> None:
@@ -155,6 +172,10 @@ class Settings:
             os.environ["IPWH_TODAY"] = self.today_override.isoformat()
         if self.region_override:
             os.environ["IPWH_REGION"] = self.region_override
+        if self.raw_zone:
+            os.environ[RAW_ZONE_SETTING] = str(self.raw_zone)
+        if self.marts_parquet:
+            os.environ[MARTS_SOURCE_SETTING] = f"parquet:{self.marts_parquet}"
 
 
 # The Dagster instance: local runs send nothing anywhere. Every job that opens the warehouse carries
@@ -236,6 +257,32 @@ def _merge(current: dict[str, object], wanted: dict[str, object]) -> dict[str, o
         else:
             out[key] = value
     return out
+
+
+RAW_ZONE_SETTING = "IPWH_RAW_ZONE"
+MARTS_SOURCE_SETTING = "IPWH_MARTS_SOURCE"
+
+
+def _marts_source(env: os._Environ[str] | dict[str, str]) -> Path | None:
+    """IPWH_MARTS_SOURCE: `duckdb` (the default) or `parquet:<folder>`; the folder, or None for DuckDB."""
+    raw = env.get(MARTS_SOURCE_SETTING, "").strip()
+    if raw in ("", "duckdb"):
+        return None
+    if not raw.startswith("parquet:") or not raw.removeprefix("parquet:").strip():
+        raise ConfigError(
+            f"{MARTS_SOURCE_SETTING} 应为 duckdb（默认）或 parquet:<文件夹>（如 parquet:/data/ipwh/marts），"
+            f"当前为 {raw!r}。"
+        )
+    folder = _optional_path({MARTS_SOURCE_SETTING: raw.removeprefix("parquet:").strip()}, MARTS_SOURCE_SETTING)
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"{MARTS_SOURCE_SETTING} 指向的 {folder} 不是文件夹：应为存放 <模式>.<表>.parquet 文件的文件夹。"
+        )
+    return folder
+
+
+def _optional_path(env: os._Environ[str] | dict[str, str], name: str) -> Path | None:
+    return _path_setting(env, name, Path()) if env.get(name) else None
 
 
 def _path_setting(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:

@@ -115,7 +115,8 @@ def _in_scope(period_code: str, first: date, last: date) -> bool:
 def latest_acceptance(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The latest acceptance of any submission now in raw (the counterpart of the run's data_as_of)."""
     exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'submission_events'"
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'submission_events' and table_catalog = current_database()"
     ).fetchone()[0]
     if not exists:
         return None

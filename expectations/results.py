@@ -74,7 +74,8 @@ QUALITY_TABLES = ("check_runs", "check_results", "check_failures", "explanations
 
 def quality_schema_exists(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'quality' and table_name in (?, ?, ?, ?)",
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'quality' and table_name in (?, ?, ?, ?) and table_catalog = current_database()",
         list(QUALITY_TABLES),
     ).fetchone()[0]
     return found == len(QUALITY_TABLES)
@@ -94,7 +95,7 @@ def explanation_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
         name
         for (name,) in con.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'quality' and table_name = 'explanations'"
+            "where table_schema = 'quality' and table_name = 'explanations' and table_catalog = current_database()"
         ).fetchall()
     }
 

@@ -77,13 +77,15 @@ class _Writer:
 
 def build_site(settings: Any, output: Path | None = None, inputs_key: str | None = None) -> SiteResult:
     """Build the site from `settings.snapshot_db` into `output` (default `<IPWH_HOME>/site`);
-    `inputs_key` (monitoring_site/build_key.py) is kept with it, so an unchanged run can leave it be."""
-    from core.snapshot import open_snapshot
+    `inputs_key` (monitoring_site/build_key.py) is kept with it, so an unchanged run can leave it be.
+
+    The marts and catalogue come from IPWH_MARTS_SOURCE when it names a Parquet folder (core/marts.py)."""
+    from core.marts import open_marts
 
     started = time.monotonic()
     output = output or settings.home / "site"
     temp = output.parent / f".{output.name}.building.{os.getpid()}"
-    con = open_snapshot(settings)
+    con = open_marts(settings, settings.snapshot_db)
     try:
         data = load(con)
         shutil.rmtree(temp, ignore_errors=True)

@@ -116,7 +116,11 @@ def presentable(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
-    rows = con.execute("select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = ? and table_catalog = current_database()",
+        [schema],
+    ).fetchall()
     return {r[0] for r in rows}
 
 

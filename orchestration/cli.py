@@ -154,6 +154,10 @@ def paths() -> None:
     out.print(s.as_of_note())
     if s.region_override:
         out.print(f"本系统区划：{s.region_override}（由 IPWH_REGION 设定）")
+    if s.raw_zone:
+        out.print(f"原始区（Parquet，每次接收后写出）：{s.raw_zone}（由 IPWH_RAW_ZONE 设定）")
+    if s.marts_parquet:
+        out.print(f"数据集市读取自 Parquet：{s.marts_parquet}（由 IPWH_MARTS_SOURCE 设定）")
 
 
 def _fmt(value: object) -> str:

@@ -84,6 +84,7 @@ def external_raw_specs() -> list[AssetSpec]:
     description="接收收件箱中的报表：归档、校验、写入原始表并出具回执",
 )
 def intake_inbox(context: AssetExecutionContext, config: IntakeConfig) -> Iterator[MaterializeResult]:
+    from core.raw_zone import publish
     from core.warehouse import writer
     from sources.intake.pipeline import Incoming, inbox_department, inbox_files, ingest
     from sources.intake.raw_schema import ensure_raw_schema
@@ -113,6 +114,7 @@ def intake_inbox(context: AssetExecutionContext, config: IntakeConfig) -> Iterat
     if not outcomes:
         with writer(settings.warehouse) as con:  # dbt reads the raw tables: they exist before the first file
             ensure_raw_schema(con)
+            publish(con, settings, [])  # and so does an engine reading the raw zone (IPWH_RAW_ZONE)
     metadata = {
         "文件数": len(outcomes),
         "接收": counts["accepted"],

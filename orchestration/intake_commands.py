@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Column, Table
 
+from core.raw_zone import RawZoneUnavailable
 from core.settings import Settings, local_now
 from core.warehouse import WarehouseUnavailable, query, read_only, writer
 from orchestration.console import UsageError, err, friendly, out
@@ -88,7 +89,11 @@ def ingest(
     if not items:
         out.print("没有需要处理的文件。")
         return
-    outcomes = run_ingest(items, settings)
+    lagging: RawZoneUnavailable | None = None
+    try:
+        outcomes = run_ingest(items, settings)
+    except RawZoneUnavailable as exc:  # recorded and receipted: show the receipts, then why the zone lags
+        outcomes, lagging = exc.outcomes, exc
     counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
     for outcome in outcomes:
         counts[outcome.status] += 1
@@ -100,6 +105,9 @@ def ingest(
                 out.print(f"回执已保存：{outcome.receipt_path}\n")
     accepted, rejected, duplicate = counts["accepted"], counts["rejected"], counts["duplicate"]
     out.print(f"共 {len(outcomes)} 个文件：接收 {accepted}，退回 {rejected}，重复未处理 {duplicate}。")
+    if lagging is not None:
+        err.print(f"[red]错误：[/red]{escape(str(lagging))}", markup=True)
+        raise typer.Exit(1)
     if counts["rejected"]:
         raise typer.Exit(1)
 

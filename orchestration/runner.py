@@ -471,7 +471,9 @@ def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
     folder = settings.home / "site"
     try:
         with read_only(settings.warehouse) as con:
-            key = site_inputs_key(con, settings.today)
+            # Marts read from Parquet (IPWH_MARTS_SOURCE): the warehouse's build record does not
+            # describe them, so no key and the site is rebuilt.
+            key = None if settings.marts_parquet else site_inputs_key(con, settings.today)
         publish_snapshot(settings, run_id="ipwh run")
         if site_current(folder, key):
             echo(f"监测网站所示的数据与检查结果未变，页面保持不变：{folder / 'index.html'}")

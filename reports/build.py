@@ -499,7 +499,8 @@ def _input_details(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[dict[
 def _catalogue_version(con: duckdb.DuckDBPyConnection) -> str:
     digest = hashlib.sha256()
     for (table,) in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'catalogue' order by 1"
+        "select table_name from information_schema.tables "
+        "where table_schema = 'catalogue' and table_catalog = current_database() order by 1"
     ).fetchall():
         for row in con.execute(f'select * from catalogue."{table}" order by all').fetchall():
             digest.update(repr(row).encode("utf-8"))
@@ -704,20 +705,31 @@ def _is_number(text: str) -> bool:
 
 
 def build_in_warehouse(warehouse: Path, outbox: Path, period: Period, **options: Any) -> BuildOutcome:
-    """What the CLI and the Dagster assets call: one writing connection, then `build_period`."""
+    """What the CLI and the Dagster assets call: one writing connection, then `build_period`.
+
+    With IPWH_MARTS_SOURCE=parquet:<folder> the marts and catalogue are read from that folder and the
+    rest from the warehouse, read-only (core/marts.py); the returns' registry is only read here."""
+    from core.marts import open_marts
+    from core.settings import Settings
     from core.warehouse import WarehouseUnavailable, writer
 
     if not warehouse.exists():
         raise WarehouseUnavailable(f"仓库文件 {warehouse} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
+    settings = Settings.from_env()
+    if settings.marts_parquet is not None:
+        with open_marts(settings, warehouse) as con:
+            return build_period(con, outbox, period, **options)
     with writer(warehouse) as con:
         return build_period(con, outbox, period, **options)
 
 
 def draft_current_in_warehouse(warehouse: Path, outbox: Path, period: Period) -> bool:
-    """`draft_is_current` on the installation's warehouse (False when it cannot be asked)."""
+    """`draft_is_current` on the installation's warehouse (False when it cannot be asked, or when the
+    marts are read from Parquet: the warehouse's build record does not describe them)."""
+    from core.settings import Settings
     from core.warehouse import writer
 
-    if not warehouse.exists():
+    if not warehouse.exists() or Settings.from_env().marts_parquet is not None:
         return False
     with writer(warehouse) as con:
         return draft_is_current(con, outbox, period)

@@ -96,7 +96,7 @@ def reporting_region(con: duckdb.DuckDBPyConnection, override: str | None = None
 def available(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'marts' "
-        "and table_name = 'fct_indicator_values'"
+        "and table_name = 'fct_indicator_values' and table_catalog = current_database()"
     ).fetchone()
     return bool(found and found[0])
 

@@ -74,7 +74,9 @@ Source = Callable[[duckdb.DuckDBPyConnection, Period, dict[str, Any]], SourceRes
 def _require(con: duckdb.DuckDBPyConnection, qualified: str) -> None:
     schema, table = qualified.split(".")
     found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        "select count(*) from information_schema.tables "
+        "where table_schema = ? and table_name = ? and table_catalog = current_database()",
+        [schema, table],
     ).fetchone()[0]
     if not found:
         raise ReturnDataMissing(f"仓库中没有 {qualified}：该报表所需的数据集市尚未构建，请先运行 ipwh run。")
@@ -412,7 +414,8 @@ def _select_columns(
     present = {
         c
         for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? and table_catalog = current_database()",
             [schema, name],
         ).fetchall()
     }

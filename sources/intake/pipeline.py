@@ -27,7 +27,9 @@ from pathlib import Path
 
 import duckdb
 
+from core.failure_log import record_raw_zone_failure
 from core.faults import fault_point
+from core.raw_zone import RawZoneUnavailable, mark_pending, publish
 from core.settings import TIMEZONE, Settings
 from core.warehouse import writer
 from sources.catalogue import Catalogue, load
@@ -163,6 +165,8 @@ def ingest(
                     done.append((item, _one(item, batch, con, settings, catalogue, actor)))
             except _Vanished:
                 continue
+        changed = batch.changed_tables()
+        mark_pending(settings, changed)  # before the commit: a crash after it still republishes them
         batch.flush(con)
         fault_point("intake_after_commit")
         for _, outcome in done:
@@ -174,6 +178,12 @@ def ingest(
             if item.remove_after:
                 _remove(item.path)
         fault_point("intake_after_inbox_cleanup")
+        try:
+            publish(con, settings, changed)  # IPWH_RAW_ZONE: the changed raw tables as Parquet
+        except RawZoneUnavailable as exc:
+            exc.outcomes = [outcome for _, outcome in done]  # recorded and receipted all the same
+            record_raw_zone_failure(settings, str(exc))
+            raise
     return [outcome for _, outcome in done]
 
 

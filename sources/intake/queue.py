@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from core.raw_zone import RawZoneUnavailable
 from core.settings import Settings
 from core.warehouse import WarehouseUnavailable
 from sources.catalogue import Catalogue, load
@@ -156,6 +157,8 @@ def merge(settings: Settings, catalogue: Catalogue | None = None) -> list[Outcom
             return []
         try:
             outcomes = ingest(items, settings, catalogue, actor="portal", wait=False)
+        except RawZoneUnavailable as exc:  # recorded and receipted; the failure log says why the zone lags
+            outcomes = exc.outcomes
         except WarehouseUnavailable:
             return None
         for item in items:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.raw_zone import mark_pending, publish
 from core.settings import Settings, local_now
 from core.warehouse import writer
 from sources.catalogue import Catalogue, load
@@ -88,6 +89,8 @@ def load_extract(
         if problems:
             return ExtractOutcome(name, extract_id, False, problems=problems)
         columns = ", ".join(COLUMNS)
+        changed = ["patent_records", "patent_extracts"]
+        mark_pending(settings, changed)
         con.execute("begin transaction")
         try:
             con.execute(
@@ -104,6 +107,7 @@ def load_extract(
         except BaseException:
             con.execute("rollback")
             raise
+        publish(con, settings, changed)  # IPWH_RAW_ZONE; a failure says the extract itself is loaded
     return ExtractOutcome(name, extract_id, True, row_count=row_count)
 
 

@@ -232,17 +232,27 @@ class Batch:
         )
         return version, superseded
 
+    def _rows(self) -> dict[str, tuple[list[dict[str, object]], tuple[str, ...]]]:
+        """Each raw table the batch writes: its rows and columns."""
+        return {
+            "submissions": (self.submissions, SUBMISSION_COLUMNS),
+            "submission_values": (self.values, VALUE_COLUMNS),
+            "submission_problems": (self.problems, PROBLEM_COLUMNS),
+            "submission_events": (self.events, EVENT_COLUMNS),
+            "task_reports": (self.task_reports, TASK_REPORT_COLUMNS),
+            "centre_summaries": (self.centre_summaries, CENTRE_SUMMARY_COLUMNS),
+        }
+
+    def changed_tables(self) -> list[str]:
+        """The raw tables `flush` will add rows to."""
+        if not self.submissions and not self.centre_summaries:
+            return []
+        return [table for table, (rows, _) in self._rows().items() if rows]
+
     def flush(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self.submissions and not self.centre_summaries:
             return
-        frames = {
-            "submissions": _frame(self.submissions, SUBMISSION_COLUMNS),
-            "submission_values": _frame(self.values, VALUE_COLUMNS),
-            "submission_problems": _frame(self.problems, PROBLEM_COLUMNS),
-            "submission_events": _frame(self.events, EVENT_COLUMNS),
-            "task_reports": _frame(self.task_reports, TASK_REPORT_COLUMNS),
-            "centre_summaries": _frame(self.centre_summaries, CENTRE_SUMMARY_COLUMNS),
-        }
+        frames = {table: _frame(rows, columns) for table, (rows, columns) in self._rows().items()}
         con.execute("begin transaction")
         try:
             for table, frame in frames.items():

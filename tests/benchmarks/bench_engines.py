@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from core.raw_zone import export_raw_zone  # noqa: E402
 from core.settings import DBT_PROJECT_DIR  # noqa: E402
-from orchestration.raw_zone import export_raw_zone  # noqa: E402
 from tests.benchmarks.bench_dbt_province import CITY_CODES, CITY_KINDS, COUNTY_KINDS, fill_raw  # noqa: E402
 
 COUNTIES_PER_CITY = 29

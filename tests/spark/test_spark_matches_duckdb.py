@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from core.raw_zone import export_raw_zone
 from core.settings import DBT_PROJECT_DIR
-from orchestration.raw_zone import export_raw_zone
 from tests.engine_compare import compare_tables
 from tests.sample_cache import AS_OF, built_sample
 
@@ -45,8 +45,9 @@ def _dbt(args: list[str], target_path: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """The DuckDB sample warehouse, and the Spark session holding the same project built on Spark."""
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, Path]:
+    """The DuckDB sample warehouse, the Spark session holding the same project built on Spark, and
+    the Spark warehouse folder its tables are written to as Parquet."""
     home = built_sample(tmp_path_factory)
     work = tmp_path_factory.mktemp("spark")
     raw = work / "raw"
@@ -63,7 +64,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
     session = SparkSession.getActiveSession()
     assert session is not None, "dbt-spark's session is gone"
-    return home / "warehouse.duckdb", session
+    return home / "warehouse.duckdb", session, work / "spark" / "warehouse"
 
 
 def _duckdb_marts(warehouse: Path) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -78,8 +79,8 @@ def _duckdb_marts(warehouse: Path) -> dict[str, tuple[list[str], list[tuple]]]:
     return marts
 
 
-def test_spark_builds_every_mart_duckdb_builds_and_the_figures_agree(builds: tuple[Path, Any]) -> None:
-    warehouse, spark = builds
+def test_spark_builds_every_mart_duckdb_builds_and_the_figures_agree(builds: tuple[Path, Any, Path]) -> None:
+    warehouse, spark, _ = builds
     duck = _duckdb_marts(warehouse)
     spark_names = {r.tableName for r in spark.sql("show tables in marts").collect() if not r.isTemporary}
     assert len(duck) >= 10
@@ -90,4 +91,30 @@ def test_spark_builds_every_mart_duckdb_builds_and_the_figures_agree(builds: tup
         spark_rows = [tuple(r) for r in frame.collect()]
         problems += compare_tables(name, columns, rows, frame.columns, spark_rows)
         print(f"{name}: {len(rows)} rows compared")
+    assert problems == [], "\n".join(problems[:60])
+
+
+def test_the_parquet_files_spark_wrote_read_through_core_marts_agree_with_duckdb(
+    builds: tuple[Path, Any, Path],
+) -> None:
+    """What the site and the returns read with IPWH_MARTS_SOURCE=parquet:<Spark warehouse folder>:
+    Spark's own Parquet files, without Spark, figure by figure equal to the DuckDB build."""
+    from core.marts import parquet_marts
+
+    warehouse, _, spark_files = builds
+    duck = _duckdb_marts(warehouse)
+    problems: list[str] = []
+    with parquet_marts(spark_files, None) as con:
+        found = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_catalog = current_database()"
+            ).fetchall()
+        }
+        assert found == set(duck)
+        assert con.execute("select count(*) from catalogue.regions").fetchone()[0] > 10
+        for name, (columns, rows) in sorted(duck.items()):
+            cursor = con.execute(f"select * from marts.{name}")
+            problems += compare_tables(name, columns, rows, [d[0] for d in cursor.description], cursor.fetchall())
     assert problems == [], "\n".join(problems[:60])
