@@ -42,6 +42,14 @@ def models_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     return built_models_fingerprint(con) == fingerprint
 
 
+def warehouse_state(con: duckdb.DuckDBPyConnection) -> str | None:
+    """What the quality rules read, as far as the warehouse goes: the models as last built and the raw
+    tables as they are now (the staging views read them live, so a submission received since the
+    build counts). None when the models' inputs are not recorded: the checks then evaluate every rule."""
+    built = built_models_fingerprint(con)
+    return None if built is None else f"{built}:{raw_fingerprint(con)}"
+
+
 def record_models_built(con: duckdb.DuckDBPyConnection, fingerprint: str, at: datetime) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
     sql = f"create or replace table {TABLE} as select ?::varchar as fingerprint, ?::timestamp as built_at"
