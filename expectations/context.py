@@ -57,17 +57,38 @@ class CheckContext:
         frame: pd.DataFrame,
         key_columns: list[str],
         max_rows: int,
+        partition: str | None = None,
     ) -> tuple[int, list[Any]]:
         """A GE suite's answer on `frame`: remembered for the same data and suite (expectations/ge_cache.py),
-        so `expectations` is built, and GE imported, only when the data changed."""
-        from expectations.ge_cache import cached_validation, result_key
+        so `expectations` is built, and GE imported, only when the data changed. With `partition` (the
+        period column of a suite that judges each period on its own rows), remembered period by period:
+        only the periods whose rows changed are validated again."""
+        from expectations.ge_cache import cached_validation, result_key, validation_by_period
 
-        key = result_key(self.catalogue.seeds_dir, suite_name, frame, key_columns, max_rows)
-        return cached_validation(
+        def whole() -> tuple[int, list[Any]]:
+            key = result_key(self.catalogue.seeds_dir, suite_name, frame, key_columns, max_rows)
+            return cached_validation(
+                self.con,
+                key,
+                suite_name,
+                lambda: self.validator.validate(suite_name, expectations(), frame, key_columns, max_rows),
+            )
+
+        if partition is None or partition not in frame.columns:
+            return whole()
+        return validation_by_period(
             self.con,
-            key,
+            self.catalogue.seeds_dir,
             suite_name,
-            lambda: self.validator.validate(suite_name, expectations(), frame, key_columns, max_rows),
+            frame,
+            key_columns,
+            max_rows,
+            partition,
+            # every failing row, so each lands in its period; a fresh name, as GE keeps each suite once
+            lambda subset, keys: self.validator.validate_indexed(
+                f"{suite_name}_by_period", expectations(), subset, keys, len(subset)
+            ),
+            whole,
         )
 
     def responsible(self, region_code: str, element_code: str | None = None, kind: str | None = None) -> str | None:

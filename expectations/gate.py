@@ -13,7 +13,7 @@ from datetime import date, datetime
 import duckdb
 
 from expectations.explain import standing_explanations
-from expectations.results import quality_schema_exists
+from expectations.results import quality_schema_exists, reused_from
 from sources.periods import Period
 
 
@@ -37,6 +37,7 @@ class GateDecision:
     checked_at: datetime | None
     blockers: tuple[GateIssue, ...]
     explained: tuple[GateIssue, ...]
+    reused_from: str | None = None  # the judged run took this run's outcomes over (its inputs had not changed)
 
     @property
     def passed(self) -> bool:
@@ -101,7 +102,7 @@ def gate_decision(con: duckdb.DuckDBPyConnection, period: Period) -> GateDecisio
         if (name, code) in lapsed:
             message = f"{message}（此前的书面说明针对的问题记录已变化，说明失效，须重新说明）"
         blockers.append(GateIssue(name, severity, status, code, message, failed))
-    return GateDecision(period.code, run_id, finished_at, tuple(blockers), tuple(explained))
+    return GateDecision(period.code, run_id, finished_at, tuple(blockers), tuple(explained), reused_from(con, run_id))
 
 
 def _in_scope(period_code: str, first: date, last: date) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 SCHEMA = "build_state"
@@ -77,3 +78,132 @@ def cached_validation(
     except duckdb.Error:
         pass  # a read-only connection: answered, not remembered
     return answer
+
+
+# --- period by period --------------------------------------------------------------------------------
+# A suite whose answer for a period depends on that period's rows alone (expectations/suites.py,
+# PARTITIONED) is remembered period by period: a refresh after one corrected form validates the
+# periods whose rows changed (together, in one validation) and takes every other period's failures
+# from the store. The failures are then merged as one validation of the whole frame gives them:
+# expectations in suite order, rows in frame order, at most `max_rows` per expectation, counts summed.
+ROW = "ipwh_row"  # a failing row's position while periods are validated together; never in an answer
+ValidateIndexed = Callable[[pd.DataFrame, list[str]], tuple[int, list[tuple[int, Any]]]]
+# One period's answer: (expectations in the suite, [(place in suite, label, column, rows, count)]),
+# each row's ROW its position among the period's rows.
+PeriodAnswer = tuple[int, list[tuple[int, str, str | None, list[dict[str, Any]], int]]]
+
+
+def _period_keys(
+    seeds_dir: Path,
+    suite_name: str,
+    frame: pd.DataFrame,
+    key_columns: list[str],
+    max_rows: int,
+    periods: list[Any],
+    positions: list[np.ndarray],
+) -> list[str]:
+    """One key per period: its rows' content (hashed once for the whole frame), the suite, the code."""
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    head = json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode()
+    code = _code_digest(seeds_dir)
+    keys = []
+    for period, where in zip(periods, positions, strict=True):
+        content = hashlib.sha256(head + rows[where].tobytes()).hexdigest()
+        parts = [code, "by-period", f"{suite_name}@{period}", content, key_columns, max_rows]
+        keys.append(hashlib.sha256(json.dumps(parts).encode()).hexdigest())
+    return keys
+
+
+def _stored(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, PeriodAnswer]:
+    try:
+        found = con.execute(f"select result_key, result from {TABLE} where result_key in (select unnest(?))", [keys])
+        return {key: pickle.loads(blob) for key, blob in found.fetchall()}
+    except duckdb.CatalogException:
+        return {}
+
+
+def _store(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, bytes]]) -> None:
+    try:
+        con.execute(f"create schema if not exists {SCHEMA}")
+        con.execute(
+            f"create table if not exists {TABLE} (suite_name varchar primary key, result_key varchar, result blob)"
+        )
+        con.executemany(f"insert or replace into {TABLE} values (?, ?, ?)", rows)
+    except duckdb.Error:
+        pass  # a read-only connection: answered, not remembered
+
+
+def validation_by_period(
+    con: duckdb.DuckDBPyConnection,
+    seeds_dir: Path,
+    suite_name: str,
+    frame: pd.DataFrame,
+    key_columns: list[str],
+    max_rows: int,
+    partition: str,
+    validate_indexed: ValidateIndexed,
+    validate_whole: Validate,
+) -> tuple[int, list[Any]]:
+    """The suite's answer on `frame`, remembered period by period (`partition` holds the period)."""
+    from expectations.suites import ExpectationFailure
+
+    codes, periods = pd.factorize(frame[partition], use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    positions = np.split(order, np.cumsum(np.bincount(codes, minlength=len(periods)))[:-1]) if len(frame) else []
+    if not positions:
+        return validate_whole()
+    keys = _period_keys(seeds_dir, suite_name, frame, key_columns, max_rows, list(periods), positions)
+    answers = _stored(con, keys)
+    missing = [i for i, key in enumerate(keys) if key not in answers]
+    if missing:
+        fresh = _validate_periods(frame, key_columns, max_rows, positions, codes, missing, validate_indexed)
+        if fresh is None:  # a failure that cannot be placed in a period: the whole frame, as before
+            return validate_whole()
+        _store(con, [(f"{suite_name}@{periods[i]}", keys[i], pickle.dumps(fresh[i], protocol=5)) for i in missing])
+        answers.update({keys[i]: fresh[i] for i in missing})
+    merged: dict[int, tuple[str, str | None, list[tuple[int, dict[str, Any]]], int]] = {}
+    count = 0
+    for i, key in enumerate(keys):
+        count, found = answers[key]
+        for index, label, column, rows, unexpected in found:
+            _, _, kept, total = merged.get(index, (label, column, [], 0))
+            kept += [(int(positions[i][row[ROW]]), row) for row in rows]
+            merged[index] = (label, column, kept, total + unexpected)
+    failures = []
+    for index in sorted(merged):
+        label, column, kept, total = merged[index]
+        rows = [{k: v for k, v in row.items() if k != ROW} for _, row in sorted(kept, key=lambda r: r[0])[:max_rows]]
+        failures.append(ExpectationFailure(suite_name, label, column, rows, total))
+    return count, failures
+
+
+def _validate_periods(
+    frame: pd.DataFrame,
+    key_columns: list[str],
+    max_rows: int,
+    positions: list[np.ndarray],
+    codes: np.ndarray,
+    missing: list[int],
+    validate_indexed: ValidateIndexed,
+) -> dict[int, PeriodAnswer] | None:
+    """Validate the `missing` periods' rows together and split the failures by period, each period's
+    first `max_rows` rows kept with its count (None when a failure has no rows to place, or an
+    expectation raised: `validate_indexed` must list every failing row)."""
+    where = np.sort(np.concatenate([positions[i] for i in missing]))
+    subset = frame.iloc[where].reset_index(drop=True)
+    subset[ROW] = where
+    local = np.empty(len(frame), dtype=np.int64)
+    for rows in positions:
+        local[rows] = np.arange(len(rows))
+    count, found = validate_indexed(subset, [*key_columns, ROW])
+    answers: dict[int, PeriodAnswer] = {i: (count, []) for i in missing}
+    for index, failure in found:
+        if failure.error or not failure.rows or failure.unexpected_count != len(failure.rows):
+            return None
+        by_period: dict[int, list[dict[str, Any]]] = {}
+        for row in failure.rows:
+            at = int(row[ROW])
+            by_period.setdefault(int(codes[at]), []).append({**row, ROW: int(local[at])})
+        for period, rows in by_period.items():
+            answers[period][1].append((index, failure.expectation, failure.column, rows[:max_rows], len(rows)))
+    return answers

@@ -10,7 +10,14 @@ from expectations.context import CheckContext
 from expectations.outcomes import fmt, outcome
 from expectations.results import CheckOutcome, Failure
 from expectations.rules import Rule, setting
-from expectations.suites import ROW_KEYS, ExpectationFailure, form_suite_expectations, mart_suite_expectations
+from expectations.suites import (
+    PARTITION_COLUMN,
+    PARTITIONED,
+    ROW_KEYS,
+    ExpectationFailure,
+    form_suite_expectations,
+    mart_suite_expectations,
+)
 
 
 class ExpectationRaised(Exception):
@@ -33,6 +40,7 @@ def check_form_suites(ctx: CheckContext, rule: Rule) -> CheckOutcome:
             subset,
             ROW_KEYS["form_values"],
             max_rows,
+            PARTITION_COLUMN if "form_values" in PARTITIONED else None,
         )
         checked += len(subset)
         failures += _to_failures(ctx, rule, found, form_code=code)
@@ -64,6 +72,7 @@ def check_mart_suite(ctx: CheckContext, rule: Rule) -> CheckOutcome:
         frame,
         ROW_KEYS[mart],
         setting("max_rows_per_expectation"),
+        PARTITION_COLUMN if mart in PARTITIONED else None,
     )
     return outcome(rule, len(frame), _to_failures(ctx, rule, found))
 

@@ -103,7 +103,8 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> Path:
     """Write the run's page and refresh the index; returns the run's page."""
     (folder / "runs").mkdir(parents=True, exist_ok=True)
     run = con.execute(
-        "select run_id, started_at, finished_at, trigger, as_of, data_as_of from quality.check_runs where run_id = ?",
+        "select r.run_id, r.started_at, r.finished_at, r.trigger, r.as_of, r.data_as_of, i.reused_from "
+        "from quality.check_runs as r left join quality.run_inputs as i using (run_id) where r.run_id = ?",
         [run_id],
     ).fetchone()
     results = con.execute(
@@ -121,6 +122,7 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> Path:
     head = (
         f"<p>运行 {_e(run[0])}（{_e(run[3])}）：{_e(run[1])} 开始，{_e(run[2])} 结束；检查日 {_e(run[4])}；"
         f"数据截至 {_e(run[5])}。<a href='../index.html'>全部运行</a></p>"
+        f"{_reuse_note(run[6], '')}"
         f"<p>上报关卡（本次运行）：{_verdict_text(verdicts)}</p>"
     )
     rows = "".join(
@@ -147,25 +149,40 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> Path:
     return page
 
 
+def _reuse_note(reused_from: str | None, prefix: str) -> str:
+    """What the page says of a run that took over another run's outcomes: which, and why."""
+    if not reused_from:
+        return ""
+    link = f"<a href='{prefix}{_e(_file_name(reused_from))}'>{_e(reused_from)}</a>"
+    return (
+        "<p class='muted'>本次运行未重新评估规则：规则所读的模型与原始数据、目录、规则文件及检查日"
+        f"自上次运行以来均未改变，以下结果沿用运行 {link} 的评估结果。</p>"
+    )
+
+
 def _write_index(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     runs = con.execute(
         """
-        select r.run_id, r.trigger, r.started_at, r.finished_at, r.as_of, r.data_as_of,
+        select r.run_id, r.trigger, r.started_at, r.finished_at, r.as_of, r.data_as_of, i.reused_from,
                count(distinct c.check_name),
                count(distinct c.check_name) filter (where c.status = 'failed'),
                count(distinct c.check_name) filter (where c.status = 'error'),
                coalesce(sum(c.failed_rows), 0)
         from quality.check_runs as r left join quality.check_results as c using (run_id)
+        left join quality.run_inputs as i using (run_id)
         where r.finished_at is not null
         group by all order by r.started_at desc limit 500
         """
     ).fetchall()
     rows = []
-    for rid, trig, started, finished, as_of, data_as_of, total, failed, errors, failed_rows in runs:
+    for rid, trig, started, finished, as_of, data_as_of, reused, total, failed, errors, failed_rows in runs:
         gate = _gate_file(folder, rid)
         verdicts = json.loads(gate.read_text(encoding="utf-8")) if gate.exists() else None
+        evaluated = (
+            f"沿用 <a href='runs/{_e(_file_name(reused))}'>{_e(reused)}</a>（输入未变）" if reused else "本次评估"
+        )
         rows.append(
-            f"<tr><td><a href='runs/{_e(_file_name(rid))}'>{_e(rid)}</a></td><td>{_e(trig)}</td>"
+            f"<tr><td><a href='runs/{_e(_file_name(rid))}'>{_e(rid)}</a></td><td>{_e(trig)}</td><td>{evaluated}</td>"
             f"<td>{_e(started)}</td><td>{_e(finished)}</td><td>{_e(as_of)}</td><td>{_e(data_as_of)}</td>"
             f"<td>{_verdict_text(verdicts)}</td><td class='n'>{total}</td>{_count(failed, 'failed')}"
             f"{_count(errors, 'error')}{_count(failed_rows, 'failed')}</tr>"
@@ -176,9 +193,9 @@ def _write_index(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     ).fetchall()
     notes = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in explanations)
     body = (
-        "<p>每次运行检查全部规则；“上报关卡”为该次运行后最近结束的月、季、年报告期能否上报"
+        "<p>每次运行检查全部规则（规则所读的数据、目录、规则与检查日均未改变时，沿用上次运行的评估结果，并注明沿用哪次）；“上报关卡”为该次运行后最近结束的月、季、年报告期能否上报"
         "（错误未消除或警告未书面说明即未通过；处理：ipwh check --period 报告期）。</p>"
-        "<h2>检查运行</h2><table><tr><th>运行</th><th>触发</th><th>开始</th><th>结束</th><th>检查日</th>"
+        "<h2>检查运行</h2><table><tr><th>运行</th><th>触发</th><th>规则评估</th><th>开始</th><th>结束</th><th>检查日</th>"
         "<th>数据截至</th><th>上报关卡</th><th>检查项</th><th>未通过</th><th>未能运行</th><th>问题行</th></tr>"
         f"{''.join(rows)}</table>"
         "<h2>分析人员说明（警告）</h2><table><tr><th>检查</th><th>报告期</th><th>说明</th><th>说明人</th><th>时间</th></tr>"

@@ -67,6 +67,15 @@ create table if not exists quality.explanations (
 """
 # Columns added after the first release; warehouses created before get them on the next write.
 EXPLANATION_COLUMNS = {"run_id": "varchar", "failure_digest": "varchar", "failed_rows": "bigint"}
+# What each run read and whether it evaluated the rules (expectations/reuse.py); beside check_runs,
+# which keeps its columns, and added to warehouses created before on their next write.
+RUN_INPUTS_DDL = """
+create table if not exists quality.run_inputs (
+    run_id varchar primary key,
+    inputs_digest varchar not null,    -- what the rules read and how they judge
+    reused_from varchar                -- inputs unchanged: the results are copies of this run's, not evaluated
+)
+"""
 
 
 QUALITY_TABLES = ("check_runs", "check_results", "check_failures", "explanations")
@@ -88,6 +97,23 @@ def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
     missing = set(EXPLANATION_COLUMNS) - explanation_columns(con)
     for column in sorted(missing):
         con.execute(f"alter table quality.explanations add column {column} {EXPLANATION_COLUMNS[column]}")
+    if not run_inputs_exist(con):
+        con.execute(RUN_INPUTS_DDL)
+
+
+def run_inputs_exist(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'quality' and table_name = 'run_inputs'"
+    ).fetchone()[0]
+    return bool(found)
+
+
+def reused_from(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """The run whose outcomes `run_id` took over, or None (evaluated, or recorded before reuse existed)."""
+    if not run_inputs_exist(con):
+        return None
+    found = con.execute("select reused_from from quality.run_inputs where run_id = ?", [run_id]).fetchone()
+    return found[0] if found else None
 
 
 def explanation_columns(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -33,6 +33,21 @@ ROW_KEYS = {
 }
 
 
+# The frames whose suites may be validated period by period (expectations/ge_cache.py): every
+# expectation judges a row on its own, or asks for uniqueness within a key that fixes the period
+# (a submission has one period), so a period's failures depend on that period's rows alone.
+PARTITION_COLUMN = "period_code"
+PARTITIONED = frozenset(
+    {
+        "form_values",
+        "fct_element_values",
+        "fct_indicator_values",
+        "fct_submission_completeness",
+        "fct_submission_completeness_summary",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ExpectationFailure:
     suite: str
@@ -218,6 +233,13 @@ class Validator:
         self, suite_name: str, expectations: list[Any], frame: pd.DataFrame, key_columns: list[str], max_rows: int
     ) -> tuple[int, list[ExpectationFailure]]:
         """Validate `frame`; returns the number of expectations and the failed ones with their rows."""
+        count, found = self.validate_indexed(suite_name, expectations, frame, key_columns, max_rows)
+        return count, [failure for _, failure in found]
+
+    def validate_indexed(
+        self, suite_name: str, expectations: list[Any], frame: pd.DataFrame, key_columns: list[str], max_rows: int
+    ) -> tuple[int, list[tuple[int, ExpectationFailure]]]:
+        """As `validate`, each failure with its place in the suite."""
         suite = self.context.suites.add(self._gx.ExpectationSuite(name=suite_name))
         for expectation in expectations:
             suite.add_expectation(expectation)
@@ -245,9 +267,9 @@ class Validator:
         )
 
     @staticmethod
-    def _failures(suite_name: str, result: Any, max_rows: int) -> list[ExpectationFailure]:
-        failures: list[ExpectationFailure] = []
-        for item in result.results:
+    def _failures(suite_name: str, result: Any, max_rows: int) -> list[tuple[int, ExpectationFailure]]:
+        failures: list[tuple[int, ExpectationFailure]] = []
+        for index, item in enumerate(result.results):
             if item.success:
                 continue
             config = item.expectation_config
@@ -257,13 +279,13 @@ class Validator:
             info = item.exception_info or {}
             if info.get("raised_exception"):
                 failures.append(
-                    ExpectationFailure(suite_name, label, column, [], 0, str(info.get("exception_message")))
+                    (index, ExpectationFailure(suite_name, label, column, [], 0, str(info.get("exception_message"))))
                 )
                 continue
             details = item.result or {}
             rows = list(details.get("unexpected_index_list") or [])[:max_rows]
             count = int(details.get("unexpected_count") or len(rows) or 1)
-            failures.append(ExpectationFailure(suite_name, label, column, [dict(r) for r in rows], count))
+            failures.append((index, ExpectationFailure(suite_name, label, column, [dict(r) for r in rows], count)))
         return failures
 
 

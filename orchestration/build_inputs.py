@@ -63,6 +63,14 @@ def _context(seeds: str, project: str) -> str:
     return hashlib.sha256(f"{seeds}\0{project}".encode()).hexdigest()
 
 
+def warehouse_state(con: duckdb.DuckDBPyConnection) -> str | None:
+    """What the quality rules read, as far as the warehouse goes: the models as last built and the raw
+    tables as they are now (the staging views read them live, so a submission received since the
+    build counts). None when the models' inputs are not recorded: the checks then evaluate every rule."""
+    built = built_models_fingerprint(con)
+    return None if built is None else f"{built}:{raw_fingerprint(con)}"
+
+
 def changed_raw_tables(con: duckdb.DuckDBPyConnection, seeds: str, project: str) -> set[str] | None:
     """The raw tables that differ from what the last complete build read, or None when that build is
     not comparable (none on record, or another catalogue, project or as-of day): then every model

@@ -106,7 +106,14 @@ def evaluate_in_dagster(run_id: str, rules: tuple[Rule, ...]) -> Iterator[AssetC
     explained = _explained(settings, run.run_id)
     by_code = {o.check_name: o for o in run.outcomes}
     for rule in rules:
-        yield _result(rule, by_code[rule.code], run.as_of, explained, str(page))
+        yield _result(rule, by_code[rule.code], run.as_of, explained, str(page), run.reused_from)
+
+
+def reuse_note(reused_from: str | None) -> str:
+    """How a result taken over from an earlier run says so (empty for one evaluated in this run)."""
+    if not reused_from:
+        return ""
+    return f"（本次未重新评估：规则所读的数据、目录、规则与检查日均未变，沿用检查运行 {reused_from} 的结果）"
 
 
 def _explained(settings: Any, run_id: str) -> set[tuple[str, str]]:
@@ -119,7 +126,12 @@ def _explained(settings: Any, run_id: str) -> set[tuple[str, str]]:
 
 
 def _result(
-    rule: Rule, outcome: "CheckOutcome", as_of: Any, explained: set[tuple[str, str]], page: str
+    rule: Rule,
+    outcome: "CheckOutcome",
+    as_of: Any,
+    explained: set[tuple[str, str]],
+    page: str,
+    reused_from: str | None = None,
 ) -> AssetCheckResult:
     from expectations.context import in_window
 
@@ -141,6 +153,7 @@ def _result(
         "standing_rows": len(standing),
         "explained_rows": len(current) - len(standing),
         "html": page_link(page),
+        "evaluated_in": reused_from or "本次运行",
     }
     if sample:
         metadata["rows"] = MetadataValue.md("| 报告期 | 单位 | 数据项 | 实际 | 问题 |\n|---|---|---|---|---|\n" + table)
@@ -152,6 +165,7 @@ def _result(
         description = f"{outcome.message}（问题均在当前窗口之前，已记录，不阻止本期上报）"
     else:
         description = outcome.message
+    description = reuse_note(reused_from) + description
     severity = (
         AssetCheckSeverity.WARN
         if rule.severity == "warning" and outcome.status != "error"
@@ -230,10 +244,11 @@ def evaluate_gate(period: Any) -> "GateDecision":
 
 
 def gate_description(decision: "GateDecision") -> str:
+    reused = reuse_note(decision.reused_from)
     if decision.passed:
         note = f"；{len(decision.explained)} 项警告已书面说明，写入报表附注" if decision.explained else ""
-        return f"{decision.period_code} 关卡通过{note}。"
-    lines = [f"{decision.period_code} 关卡未通过，上报被阻止："]
+        return f"{decision.period_code} 关卡通过{note}。{reused}"
+    lines = [f"{decision.period_code} 关卡未通过，上报被阻止：{reused}"]
     for issue in decision.blockers:
         kind = "错误" if issue.severity == "error" else "未说明的警告"
         lines.append(f"- {issue.check_name}（{kind}，{issue.period_code or '全部报告期'}）：{issue.message}")
@@ -246,6 +261,7 @@ def gate_metadata(decision: "GateDecision") -> dict[str, Any]:
         "period": decision.period_code,
         "passed": decision.passed,
         "check_run": decision.run_id or "—",
+        "evaluated_in": decision.reused_from or decision.run_id or "—",
         "blockers": len(decision.blockers),
         "explained_warnings": len(decision.explained),
         "reasons": MetadataValue.md(gate_description(decision)),

@@ -105,3 +105,23 @@ def test_run_progress_says_a_kept_back_return_was_not_built() -> None:
         handler._handle(SimpleNamespace(event_type_value=kind, step_key="returns__month"))
     assert lines[-1].strip().startswith("– 上报报表（月报） 未生成：质量闸门未通过")
     assert not any("完成" in line for line in lines)
+
+
+def test_a_result_taken_over_from_an_earlier_run_says_so(tmp_path) -> None:
+    from dataclasses import replace
+
+    from expectations.results import CheckOutcome
+    from expectations.rules import load_rules
+    from orchestration.quality_checks import _result, gate_description, gate_metadata
+
+    rule = load_rules()[0]
+    outcome = CheckOutcome(rule.code, ".".join(rule.asset_path), rule.severity, "passed", "通过", checked_rows=3)
+    page = str(tmp_path / "index.html")
+    evaluated = _result(rule, outcome, date(2026, 11, 21), set(), page)
+    taken = _result(rule, outcome, date(2026, 11, 21), set(), page, reused_from="dagster-r0")
+    assert "未重新评估" not in (evaluated.description or "") and evaluated.metadata["evaluated_in"].value == "本次运行"
+    assert (taken.description or "").startswith("（本次未重新评估") and "dagster-r0" in (taken.description or "")
+    assert taken.metadata["evaluated_in"].value == "dagster-r0" and taken.passed == evaluated.passed
+    reused = replace(CLOSED, reused_from="r0")
+    assert "沿用检查运行 r0 的结果" in gate_description(reused) and "沿用" not in gate_description(CLOSED)
+    assert gate_metadata(reused)["evaluated_in"] == "r0" and gate_metadata(CLOSED)["evaluated_in"] == "r1"

@@ -49,9 +49,10 @@ def test_run_builds_the_sample_and_the_latest_period_of_each_return(
     assert "最近一次质量检查" in index and "质量检查结果：质量关卡状态未知" not in index
 
 
-def test_a_second_run_with_nothing_new_reuses_the_models_and_reruns_the_checks(
+def test_a_second_run_with_nothing_new_reuses_the_models_and_the_check_outcomes(
     sample: tuple[Settings, Outcome, list[str]],
 ) -> None:
+    from core.warehouse import read_only
     from expectations.rules import load_rules
 
     settings, first, _ = sample
@@ -70,3 +71,11 @@ def test_a_second_run_with_nothing_new_reuses_the_models_and_reruns_the_checks(
         if before.success and not before.refused:
             assert f"returns/{after.job.removeprefix('returns_')}" in after.reused
     assert "页面保持不变" in "\n".join(lines) and index.stat().st_mtime_ns == site_built
+    with read_only(settings.warehouse) as con:
+        (latest, reused), (previous, _) = con.execute(
+            "select r.run_id, i.reused_from from quality.check_runs as r left join quality.run_inputs as i "
+            "using (run_id) where r.finished_at is not null order by r.finished_at desc limit 2"
+        ).fetchall()
+        results = "select * exclude (run_id) from quality.check_results where run_id = ? order by rowid"
+        same = con.execute(results, [latest]).fetchall() == con.execute(results, [previous]).fetchall()
+    assert reused == previous and same, "nothing the rules read changed: a new check run with the last outcomes"

@@ -10,7 +10,9 @@ rules read, or by SQL on a copy of the warehouse file, so dbt runs once.
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -459,3 +461,139 @@ def test_dagster_blocking_check_stops_the_gate_and_clean_data_passes(copy: Path,
     with duckdb.connect(str(copy), read_only=True) as c:
         assert c.execute("select count(*) from quality.check_runs where trigger = 'dagster'").fetchone()[0] == 2
     assert (copy.parent / "var" / "quality" / "index.html").exists()
+
+
+# --- a run on unchanged inputs takes the last run's outcomes over --------------------------------------
+def _checked(path: Path, run_id: str, built: str | None = "models-1", **kwargs):
+    kwargs.setdefault("catalogue", CATALOGUE)
+    with duckdb.connect(str(path)) as c:
+        return run_checks(c, run_id=run_id, trigger="test", now=tick, built=built, **kwargs)
+
+
+def _recorded(path: Path, run_id: str) -> tuple[list[tuple], list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as c:
+        results = c.execute(
+            "select * exclude (run_id) from quality.check_results where run_id = ? order by rowid", [run_id]
+        ).fetchall()
+        failures = c.execute(
+            "select * exclude (run_id) from quality.check_failures where run_id = ? order by rowid", [run_id]
+        ).fetchall()
+    return results, failures
+
+
+def test_a_run_on_unchanged_inputs_records_the_last_outcomes_without_evaluating(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _late(copy, "350123.amr")  # a failing warning, so there are failing rows to carry over
+    first = _checked(copy, "evaluated", as_of=AS_OF)
+    assert first.reused_from is None and first.seconds
+    import expectations.evaluate
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a rule was evaluated although nothing it reads had changed")
+
+    monkeypatch.setattr(expectations.evaluate, "evaluate_rule", refuse)
+    second = _checked(copy, "taken-over", as_of=AS_OF)
+    third = _checked(copy, "taken-over-again", as_of=AS_OF)
+    assert second.outcomes == first.outcomes and third.outcomes == first.outcomes
+    assert (second.reused_from, third.reused_from) == ("evaluated", "evaluated"), "named: the run that evaluated"
+    assert _recorded(copy, "taken-over") == _recorded(copy, "evaluated") == _recorded(copy, "taken-over-again")
+    assert _recorded(copy, "evaluated")[1], "failing rows are carried over too"
+    decision = _decision(copy)
+    assert decision.run_id == "taken-over-again" and decision.reused_from == "evaluated"
+    assert [(b.check_name, b.period_code) for b in decision.blockers] == [("forms_on_time", "2026-09")]
+
+
+def test_an_explanation_stands_on_a_run_that_took_the_outcomes_over(copy: Path):
+    _late(copy, "350123.amr")
+    _checked(copy, "evaluated", as_of=AS_OF)
+    with duckdb.connect(str(copy)) as c:
+        record_explanation(c, "forms_on_time", "2026-09", "系统故障致迟报，数据已核实", "张三", NOW)
+    assert _checked(copy, "taken-over", as_of=AS_OF).reused_from == "evaluated"
+    decision = _decision(copy)
+    assert decision.passed and "forms_on_time" in {i.check_name for i in decision.explained}
+
+
+def test_any_changed_input_evaluates_afresh(copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import expectations.reuse as reuse
+
+    def fresh(run_id: str, **kwargs) -> bool:
+        kwargs.setdefault("as_of", AS_OF)
+        return _checked(copy, run_id, **kwargs).reused_from is None
+
+    assert fresh("first")
+    assert not fresh("same")
+    assert fresh("other-models", built="models-2"), "the models were rebuilt, or raw data arrived"
+    assert not fresh("same-again", built="models-2")
+    assert fresh("next-day", built="models-2", as_of=AS_OF + timedelta(days=1))
+    assert fresh("back-a-day", built="models-2")
+    lenient = replace(rule("counties_sum_to_city"), threshold=0.5)
+    rules = [lenient if r.code == lenient.code else r for r in rules_by_code().values()]
+    assert fresh("other-threshold", built="models-2", rules=rules)
+    assert fresh("default-rules", built="models-2")
+    assert fresh("unknown-warehouse", built=None), "no record of what the models were built from: evaluate"
+    assert fresh("known-again", built="models-2"), "a run that recorded no inputs is never taken over"
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CATALOGUE.seeds_dir, seeds)
+    assert not fresh("copied-catalogue", built="models-2", catalogue=Catalogue(seeds))
+    regions = seeds / "regions.csv"
+    regions.write_text(regions.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert fresh("changed-catalogue", built="models-2", catalogue=Catalogue(seeds))
+    code = tmp_path / "code"
+    shutil.copytree(reuse.HERE, code / "expectations", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(reuse.SOURCES, code / "sources", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(reuse, "HERE", code / "expectations")
+    monkeypatch.setattr(reuse, "SOURCES", code / "sources")
+    assert not fresh("copied-code", built="models-2", catalogue=Catalogue(seeds))
+    settings_csv = code / "expectations" / "settings.csv"
+    settings_csv.write_text(settings_csv.read_text(encoding="utf-8").replace(",13,", ",12,"), encoding="utf-8")
+    assert fresh("changed-settings", built="models-2", catalogue=Catalogue(seeds))
+
+
+def test_a_run_with_a_rule_that_could_not_run_is_not_taken_over(copy: Path):
+    broken = replace(rule("unit_slip"), code="unit_slip_broken", kind="no_such_kind")
+    rules = [*rules_by_code().values(), broken]
+    first = _checked(copy, "with-error", as_of=AS_OF, rules=rules)
+    assert {o.check_name: o.status for o in first.outcomes}["unit_slip_broken"] == "error"
+    assert _checked(copy, "asked-again", as_of=AS_OF, rules=rules).reused_from is None
+
+
+def test_the_quality_page_says_which_run_evaluated(copy: Path, tmp_path: Path):
+    from expectations.publish import publish
+
+    _checked(copy, "evaluated", as_of=AS_OF)
+    _checked(copy, "taken-over", as_of=AS_OF)
+    folder = tmp_path / "quality"
+    with duckdb.connect(str(copy)) as c:
+        publish(c, folder, "evaluated")
+        publish(c, folder, "taken-over")
+    page = (folder / "runs" / "taken-over.html").read_text(encoding="utf-8")
+    assert "本次运行未重新评估规则" in page and "evaluated.html" in page
+    assert "未重新评估" not in (folder / "runs" / "evaluated.html").read_text(encoding="utf-8")
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    taken, evaluated = (
+        re.search(rf"<tr><td><a href='runs/{name}.html'>.*?</tr>", index).group(0)
+        for name in ("taken-over", "evaluated")
+    )
+    assert "沿用" in taken and "evaluated.html" in taken and "本次评估" in evaluated
+
+
+def test_the_warehouse_state_the_checks_are_given_follows_builds_and_raw_data(copy: Path):
+    from core.build_state import built_models_fingerprint
+    from orchestration.build_inputs import (
+        forget_models_built,
+        raw_table_fingerprints,
+        record_models_built,
+        warehouse_state,
+    )
+
+    with duckdb.connect(str(copy)) as c:
+        assert warehouse_state(c) is None, "no build of every model recorded: the checks evaluate"
+        record_models_built(c, "seeds", "project", raw_table_fingerprints(c), NOW)
+        before = warehouse_state(c)
+        assert before is not None and before.startswith(str(built_models_fingerprint(c)))
+        assert warehouse_state(c) == before
+        c.execute("insert into raw.submission_events values ('S999999', 'accepted', ?, 'test', null)", [NOW])
+        assert warehouse_state(c) not in (None, before), "a submission received since the build"
+        forget_models_built(c)
+        assert warehouse_state(c) is None
