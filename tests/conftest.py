@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,14 @@ SEED_DOCS = REPO_ROOT.parent / "shared" / "seeds"
 # The Spark build compared with DuckDB's (tests/spark) takes minutes and needs Java and the spark
 # extra: make test-spark runs it, with IPWH_SPARK_TESTS=1.
 collect_ignore = [] if os.environ.get("IPWH_SPARK_TESTS") == "1" else ["spark"]
+
+# Once the spark extra is installed (make test-spark), Great Expectations imports pyspark, and pyspark
+# takes a main module without a file for a doctest run and exits the process unless its Connect
+# libraries are there. pytest-xdist's workers run from such a module: name it, so `make test` after
+# `make test-spark` behaves as before it.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 
 
 @pytest.fixture
