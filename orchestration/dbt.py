@@ -10,8 +10,10 @@ installation (`<IPWH_HOME>/dbt/target`), never in the repository.
 # No `from __future__ import annotations`: Dagster reads the context type from the annotations.
 
 import hashlib
+import importlib
 import json
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from functools import cache, cached_property
 from importlib.metadata import version as installed_version
@@ -243,6 +245,7 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
     logged = log.stat().st_size if log.exists() else 0  # dbt appends: this run's lines start here
     mark_parent()
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    _import_in_background("great_expectations")
     yield from invocation.stream()
     ran_every_unit_test = builds_every_model and not skip_unit_tests
     if invocation.is_successful() and (fingerprint or tables is not None or ran_every_unit_test):
@@ -260,6 +263,22 @@ def run_dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, settings:
                 description=f"仓库 {settings.warehouse} 正被其他进程占用，dbt 无法写入；请稍后重试（日志：{log}）。"
             )
         raise Failure(description=f"dbt 构建失败：{failed_nodes(target)}（完整日志：{log}）")
+
+
+def _import_in_background(module: str) -> None:
+    """Import `module` on a thread while dbt works in its own process and this one would only wait.
+
+    New data means the quality checks that follow validate with Great Expectations, whose import
+    alone takes seconds; begun here, it is done (or nearly) when they start. A failure is left for
+    the checks to meet and report (they import it again)."""
+
+    def run() -> None:
+        try:
+            importlib.import_module(module)
+        except BaseException:  # the checks import it again and report the failure
+            return
+
+    threading.Thread(target=run, name=f"import-{module}", daemon=True).start()
 
 
 def failed_nodes(target: Path, limit: int = 3) -> str:
