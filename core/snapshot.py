@@ -24,6 +24,9 @@ from core.settings import Settings, local_now
 from core.warehouse import WarehouseUnavailable
 
 SNAPSHOT_SCHEMAS = ("marts", "catalogue", "quality")
+# Written by `ipwh run` beside a snapshot it published: the key of what the snapshot shows
+# (monitoring_site/build_key.py). Every publication removes it first, so it never outlives its snapshot.
+INPUTS_KEY_FILE = ".inputs-key"
 
 
 @dataclass
@@ -52,6 +55,7 @@ def publish_snapshot(
     folder = settings.snapshot
     parquet = folder / "parquet"
     parquet.mkdir(parents=True, exist_ok=True)
+    (folder / INPUTS_KEY_FILE).unlink(missing_ok=True)
     temp_db = folder / f".warehouse.{os.getpid()}.duckdb.tmp"
     temp_db.unlink(missing_ok=True)
     con = duckdb.connect(str(temp_db))

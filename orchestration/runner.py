@@ -462,19 +462,29 @@ def _sorted(keys: Any) -> tuple[Any, ...]:
 
 
 def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
-    """Publish the snapshot again once the checks have run, so it and the site carry this run's gate state."""
-    from core.snapshot import publish_snapshot
+    """Publish the snapshot again once the checks have run, so it and the site carry this run's gate state.
+
+    Both are left as they are when what they show (the marts, the catalogue, the check outcomes and
+    explanations, the day: monitoring_site/build_key.py) is what they already show; the snapshot's
+    quality tables then lack only the check runs that changed nothing."""
+    from core.snapshot import INPUTS_KEY_FILE, publish_snapshot
     from core.warehouse import read_only
     from monitoring_site.build import build_site
     from monitoring_site.build_key import site_current, site_inputs_key
 
     folder = settings.home / "site"
+    snapshot_key = settings.snapshot / INPUTS_KEY_FILE
     try:
         with read_only(settings.warehouse) as con:
             # Marts read from Parquet (IPWH_MARTS_SOURCE): the warehouse's build record does not
             # describe them, so no key and the site is rebuilt.
             key = None if settings.marts_parquet else site_inputs_key(con, settings.today)
+        if key is not None and site_current(folder, key) and _read_text(snapshot_key) == key:
+            echo(f"分析快照与监测网站所示的数据和检查结果未变：快照与页面保持不变（{folder / 'index.html'}）")
+            return
         publish_snapshot(settings, run_id="ipwh run")
+        if key is not None:
+            snapshot_key.write_text(key, encoding="utf-8")
         if site_current(folder, key):
             echo(f"监测网站所示的数据与检查结果未变，页面保持不变：{folder / 'index.html'}")
             return
@@ -483,6 +493,13 @@ def refresh_snapshot_and_site(settings: Settings, echo: Echo) -> None:
         echo(f"  ! 分析快照或监测网站未能更新：{exc}")
         return
     echo(f"监测网站已更新：{site.folder / 'index.html'}（{len(site.pages)} 个页面，{site.seconds} 秒）")
+
+
+def _read_text(path: Any) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _merge_portal_queue(settings: Settings, echo: Echo) -> None:

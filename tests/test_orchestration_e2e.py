@@ -57,7 +57,7 @@ def test_a_second_run_with_nothing_new_reuses_the_models_and_the_check_outcomes(
 
     settings, first, _ = sample
     index = settings.home / "site" / "index.html"
-    site_built = index.stat().st_mtime_ns
+    site_built, published = index.stat().st_mtime_ns, settings.snapshot_db.stat().st_mtime_ns
     lines: list[str] = []
     again = run_all(settings, echo=lines.append)
     assert again.exit_code == first.exit_code, [again.build.errors, *[r.errors for r in again.returns]]
@@ -71,6 +71,7 @@ def test_a_second_run_with_nothing_new_reuses_the_models_and_the_check_outcomes(
         if before.success and not before.refused:
             assert f"returns/{after.job.removeprefix('returns_')}" in after.reused
     assert "页面保持不变" in "\n".join(lines) and index.stat().st_mtime_ns == site_built
+    assert settings.snapshot_db.stat().st_mtime_ns == published
     with read_only(settings.warehouse) as con:
         (latest, reused), (previous, _) = con.execute(
             "select r.run_id, i.reused_from from quality.check_runs as r left join quality.run_inputs as i "

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core.settings import Settings
-from core.snapshot import publish_snapshot
+from core.snapshot import INPUTS_KEY_FILE, publish_snapshot
 from orchestration.cli import app
 
 runner = CliRunner()
@@ -74,6 +74,14 @@ def test_snapshot_copies_marts_and_catalogue_only(home: Settings) -> None:
         path = home.snapshot / "parquet" / "catalogue.plans.parquet"
         assert con.execute(f"select plan_title from '{path}'").fetchone() == ("福州市十四五规划",)
     assert not list(home.snapshot.glob("*.tmp")) and not list((home.snapshot / "parquet").glob(".*"))
+
+
+def test_a_publication_drops_the_key_of_the_snapshot_it_replaces(home: Settings) -> None:
+    """The key `ipwh run` keeps beside a snapshot it published never outlives that snapshot."""
+    publish_snapshot(home, run_id="r1")
+    (home.snapshot / INPUTS_KEY_FILE).write_text("key-of-r1", encoding="utf-8")
+    publish_snapshot(home, run_id="r2")
+    assert not (home.snapshot / INPUTS_KEY_FILE).exists()
 
 
 def test_an_open_analyst_connection_never_blocks_publishing(home: Settings) -> None:
