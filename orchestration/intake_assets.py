@@ -15,13 +15,17 @@ The patent-record tables (`raw/patent_records`, `raw/patent_extracts`) are loade
 # No `from __future__ import annotations`: Dagster reads the config classes from the annotations.
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
 from pydantic import Field
 
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from sources.intake.pipeline import Incoming
 from orchestration.dbt import WRITER_POOL
 
 RAW_GROUP = "raw"
@@ -37,6 +41,23 @@ EXTERNAL_RAW_TABLES = {
     "patent_extracts": "专利明细抽取批次（由 ipwh records 载入）",
 }
 INTAKE_KEYS = [AssetKey([RAW_GROUP, table]) for table in INTAKE_TABLES]
+
+
+def tables_intake_may_write(items: "Sequence[Incoming]") -> set[str]:
+    """The raw tables an intake of these inbox entries may change, so a refresh rebuilds all that is
+    downstream of them: every form adds to INTAKE_TABLES, and a form may be a task-report form
+    (raw.task_reports, known only once read); an entry under inbox/centres/ is a centre's annual
+    summary (raw.centre_summaries)."""
+    from sources.centres.summaries import CENTRES_FOLDER
+
+    if not items:
+        return set()
+    tables = {*INTAKE_TABLES, "task_reports"}
+    if any(item.inbox_department == CENTRES_FOLDER for item in items):
+        tables.add("centre_summaries")
+    return tables
+
+
 # The inbox folders themselves: an external asset upstream of intake, observed by the inbox sensor.
 INBOX_KEY = AssetKey(["inbox", "forms"])
 # A file is taken from the inbox only once it has not changed for this long (a copy may be in progress).

@@ -422,7 +422,7 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
     from core.warehouse import read_only
     from orchestration.build_inputs import changed_raw_tables, downstream_of_raw
     from orchestration.dbt import dbt_project, dbt_vars, project_fingerprint, seed_keys
-    from orchestration.intake_assets import INTAKE_KEYS
+    from orchestration.intake_assets import INTAKE_KEYS, tables_intake_may_write
     from orchestration.names import MAIN_JOB
     from orchestration.quality_checks import rule_check_keys
     from orchestration.seed_state import seeds_current, seeds_fingerprint
@@ -440,14 +440,14 @@ def build_selection(settings: Settings, defs: Any) -> Selection | None:
             changed = changed_raw_tables(con, fingerprint, project)  # None: not comparable, build all
     except Exception:  # unreadable now: the full build will say why
         return None
-    inbox = any(True for _ in inbox_files(settings))
+    waiting = inbox_files(settings)
     rules = frozenset(rule_check_keys())
-    if changed == set() and not inbox:
+    if changed == set() and not waiting:
         return Selection(tuple(INTAKE_KEYS), rules, "数据、目录与模型均未变：沿用已建的模型，只重跑质量检查")
     job = defs.resolve_job_def(MAIN_JOB)
     keys = job.asset_layer.selected_asset_keys
     if changed is not None:
-        tables = changed | ({k.path[-1] for k in INTAKE_KEYS} if inbox else set())
+        tables = changed | tables_intake_may_write(waiting)
         graph = job.asset_layer.asset_graph
         deps = {key: set(graph.get(key).parent_keys) for key in keys}
         wanted = (downstream_of_raw(deps, tables) | set(INTAKE_KEYS)) & set(keys)

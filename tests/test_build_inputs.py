@@ -95,3 +95,16 @@ def test_the_models_reached_are_those_reading_a_changed_table_directly_or_throug
     }
     assert downstream_of_raw(deps, {"patent_records"}) == {key("staging", "stg_patents"), key("marts", "fct_values")}
     assert downstream_of_raw(deps, set()) == set()
+
+
+def test_what_an_inbox_intake_may_write_includes_task_reports_and_centre_summaries(tmp_path) -> None:
+    """A refresh with files waiting rebuilds what every table intake could write is upstream of: a form
+    may be a task-report form; a file under inbox/centres/ is a centre's annual summary."""
+    from orchestration.intake_assets import INTAKE_TABLES, tables_intake_may_write
+    from sources.intake.pipeline import Incoming
+
+    form = Incoming(tmp_path / "inbox" / "350100.amr" / "a.xlsx", "350100.amr", remove_after=True)
+    summary = Incoming(tmp_path / "inbox" / "centres" / "C01" / "2025.pdf", "centres", remove_after=True)
+    assert tables_intake_may_write([]) == set()
+    assert tables_intake_may_write([form]) == {*INTAKE_TABLES, "task_reports"}
+    assert tables_intake_may_write([form, summary]) == {*INTAKE_TABLES, "task_reports", "centre_summaries"}

@@ -6,6 +6,7 @@ The inbox sensor's run lives in test_orchestration_sensor_e2e.py, on its own cop
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from core.settings import Settings
 from orchestration.partitions import latest_ended_partition
 from orchestration.runner import EXIT_OK, EXIT_REFUSED, Outcome, run_all
+from sources.catalogue import Catalogue
 from tests import orchestration_support as support
 
 pytestmark = pytest.mark.slow
@@ -80,3 +82,31 @@ def test_a_second_run_with_nothing_new_reuses_the_models_and_the_check_outcomes(
         results = "select * exclude (run_id) from quality.check_results where run_id = ? order by rowid"
         same = con.execute(results, [latest]).fetchall() == con.execute(results, [previous]).fetchall()
     assert reused == previous and same, "nothing the rules read changed: a new check run with the last outcomes"
+
+
+def test_a_task_report_in_the_inbox_reaches_the_task_marts_on_a_refresh(
+    sample: tuple[Settings, Outcome, list[str]], catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """A refresh rebuilds only what its changes reach, and a form in the inbox may be a task report:
+    its models (raw.task_reports downstream) are rebuilt in the same run."""
+    import duckdb
+
+    from tests.form_files import dropped_at
+    from tests.test_task_reports import GULOU, all_done, fill, template
+
+    settings, _, _ = sample
+    blank = template(catalogue, tmp_path, period="2026Q3")
+    statuses = {code: ("已完成", "本季度已重新核定进度") for code in all_done(catalogue)}
+    dropped = fill(blank, settings.inbox / GULOU / "重点任务_2026Q3_重报.xlsx", statuses)
+    dropped_at(dropped, datetime(2026, 11, 20, 9, 0))
+    lines: list[str] = []
+    again = run_all(settings, echo=lines.append)
+    assert again.exit_code in (EXIT_OK, EXIT_REFUSED), [again.build.errors]
+    assert "task_reports" in "\n".join(lines) and "marts/fct_task_reports" in again.build.materialized
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        (newest,) = con.execute(
+            "select submission_id from raw.task_reports order by received_at desc, submission_id desc limit 1"
+        ).fetchone()
+        sql = "select count(*) from marts.fct_task_reports where submission_id = ? and reported_progress = ?"
+        shown = con.execute(sql, [newest, "本季度已重新核定进度"]).fetchone()[0]
+    assert shown > 0
