@@ -26,7 +26,7 @@ import duckdb
 
 from core.settings import MARTS_SOURCE_SETTING, Settings
 from core.snapshot import open_snapshot
-from core.warehouse import WarehouseUnavailable
+from core.warehouse import WarehouseUnavailable, connect_read_only
 
 REQUIRED_SCHEMAS = ("marts", "catalogue")
 # What the DuckDB build recorded about itself (core/build_state.py) says nothing about marts built
@@ -50,17 +50,8 @@ def open_marts(settings: Settings, database: Path) -> duckdb.DuckDBPyConnection:
     if settings.marts_parquet is None:
         if database == settings.snapshot_db:
             return open_snapshot(settings)
-        return _read_only(database)
+        return connect_read_only(database)
     return parquet_marts(settings.marts_parquet, database)
-
-
-def _read_only(database: Path) -> duckdb.DuckDBPyConnection:
-    if not database.exists():
-        raise WarehouseUnavailable(f"仓库文件 {database} 尚不存在：请先运行 `ipwh run` 建立仓库。")
-    try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as exc:
-        raise WarehouseUnavailable(f"无法读取仓库 {database}：{exc}") from exc
 
 
 def parquet_tables(folder: Path) -> list[tuple[str, str, str]]:

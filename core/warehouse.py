@@ -13,18 +13,23 @@ class WarehouseUnavailable(Exception):
     """The warehouse cannot be read now; the message says why and what to do."""
 
 
-@contextmanager
-def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection the caller closes; any reason it cannot be had, in words."""
     if not path.exists():
         raise WarehouseUnavailable(f"仓库文件 {path} 尚不存在：请先运行 `make run`（或 `ipwh run`）建立仓库。")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseUnavailable(f"仓库 {path} 正在被其他进程写入（可能有构建在运行），请稍后再试。") from exc
         raise WarehouseUnavailable(f"无法打开仓库 {path}：{exc}") from exc
     except duckdb.Error as exc:
         raise WarehouseUnavailable(f"仓库文件 {path} 无法读取（可能已损坏或不是 DuckDB 文件）：{exc}") from exc
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect_read_only(path)
     try:
         yield con
     finally:
